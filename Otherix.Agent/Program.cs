@@ -1,0 +1,3 @@
+using Otherix.Agent;
+
+return AgentCommandLine.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,3 @@
+using Otherix.Cli;
+
+return CliApp.Build().Parse(args).Invoke();
