@@ -59,6 +59,15 @@ else
   say "all packages present"
 fi
 
+# udev gives /dev/kvm to group kvm, mode 0660. Where no udev ran (containers, CI here) it
+# can stay root-only; libvirt then probes QEMU as root (KVM works) but checks /dev/kvm as
+# the qemu user (KVM missing), finds its capability cache stale on every call and
+# re-probes: about 30 s per virsh define. Set what udev would.
+if [ -c /dev/kvm ] && getent group kvm >/dev/null && [ "$(stat -c '%G %a' /dev/kvm)" != "kvm 660" ]; then
+  say "giving /dev/kvm to group kvm, mode 0660 (as udev would)"
+  chgrp kvm /dev/kvm && chmod 0660 /dev/kvm
+fi
+
 command -v dotnet >/dev/null || say "warning: the .NET 10 SDK (dotnet) is not on PATH; building Otherix needs it"
 
 if [ "$start_daemons" = 1 ]; then

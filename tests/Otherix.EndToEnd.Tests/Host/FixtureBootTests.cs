@@ -99,9 +99,13 @@ public sealed class FixtureBootTests
             console.Kill();
         }
 
+        TestContext.Out.WriteLine($"login + echo on the serial console: {started.Elapsed.TotalSeconds:F1} s after start");
+
         // ACPI power button: the guest's acpid powers it off.
         await Virsh(["shutdown", _domain, "--mode", "acpi"]);
+        var shutdown = Stopwatch.StartNew();
         await WaitForStateAsync("shut off", ShutdownDeadline);
+        TestContext.Out.WriteLine($"ACPI shutdown -> shut off: {shutdown.Elapsed.TotalSeconds:F1} s");
         Assert.That(await File.ReadAllTextAsync(consoleLog), Does.Contain("otherix-fixture: power button pressed"));
 
         await Virsh(["undefine", _domain]);
