@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# What `make dev` leaves running on this host, and what is not built yet.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+ok()   { printf '  %-22s %s\n' "$1" "$2"; }
+
+echo "otherix dev environment:"
+if virsh -c qemu:///system version >/dev/null 2>&1; then
+  ok "libvirtd" "answers on qemu:///system"
+else
+  ok "libvirtd" "NOT reachable (run: sudo tools/host/setup.sh)"
+fi
+image=.cache/fixture/otherix-fixture.qcow2
+[ -f "$image" ] && ok "fixture image" "$image" || ok "fixture image" "not built (make fixture)"
+for p in otherix otherix-api otherix-agent; do
+  if [ -x "bin/$p" ]; then ok "bin/$p" "built"; else ok "bin/$p" "not built (make bin)"; fi
+done
+cat <<'TXT'
+
+Not built yet, so `make dev` does not start them:
+  control plane REST API, users, tokens, state store   (issue: control plane foundation)
+  agent daemon: bootstrap, heartbeat, libvirt driver   (issues: cluster membership, libvirt driver)
+  one-command local cluster with a ready node          (issue: local cluster / dev pipeline)
+Run the tests with: make test
+TXT
