@@ -34,6 +34,6 @@ public static class LibvirtHost
 
         return result.ExitCode == 0
             ? null
-            : $"virsh -c {uri} version exited {result.ExitCode}: {result.StandardError.Trim()} (start it with tools/host/setup.sh)";
+            : $"virsh -c {uri} version exited {result.ExitCode}: {result.StandardError.Trim().ReplaceLineEndings(" ")} (start it with tools/host/setup.sh)";
     }
 }
