@@ -8,7 +8,7 @@ export DOTNET_NOLOGO := 1
 
 
 # bin/<name> links into bin/.lib/<name>/, one publish folder per program.
-.PHONY: help host dev build build-api build-agent build-cli bin test fixture fixture-cloud clean
+.PHONY: help host dev build build-api build-agent build-cli bin bindings test fixture fixture-cloud clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -38,6 +38,9 @@ build-agent: ## publish bin/otherix-agent
 	$(call publish,otherix-agent,Otherix.Agent)
 
 bin: build-cli build-api build-agent ## publish all three programs into bin/
+
+bindings: ## regenerate Otherix.Native/Generated from the installed libvirt headers
+	$(DOTNET) run --project tools/Otherix.Bindgen -c $(CONFIG) -- --out Otherix.Native/Generated
 
 fixture: ## build the tiny fixture guest image into .cache/fixture (cached)
 	@tools/fixture/build.sh >/dev/null
