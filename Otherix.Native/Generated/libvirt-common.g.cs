@@ -7,7 +7,7 @@ using System.Runtime.InteropServices;
 
 namespace Otherix.Native.Generated;
 
-internal enum virConnectCloseReason : uint
+public enum virConnectCloseReason : uint
 {
     /// <summary>Misc I/O error</summary>
     VIR_CONNECT_CLOSE_REASON_ERROR = 0,
@@ -20,7 +20,7 @@ internal enum virConnectCloseReason : uint
 }
 
 /// <summary>Express the type of a virTypedParameter</summary>
-internal enum virTypedParameterType : uint
+public enum virTypedParameterType : uint
 {
     /// <summary>integer case</summary>
     VIR_TYPED_PARAM_INT = 1,
@@ -40,7 +40,7 @@ internal enum virTypedParameterType : uint
 
 /// <summary>Flags related to libvirt APIs that use virTypedParameter. These enums should not conflict with those of virDomainModificationImpact.</summary>
 [System.Flags]
-internal enum virTypedParameterFlags : uint
+public enum virTypedParameterFlags : uint
 {
     /// <summary>1 &lt;&lt; 0 is reserved for virDomainModificationImpact 1 &lt;&lt; 1 is reserved for virDomainModificationImpact Older servers lacked the ability to handle string typed parameters. Attempts to set a string parameter with an older server will fail at the client, but attempts to retrieve parameters must not return strings from a new server to an older client, so this flag exists to identify newer clients to newer servers. This flag is automatically set when needed, so the user does not have to worry about it; however, manually setting the flag can be used to reject servers that cannot return typed strings, even if no strings would be returned.</summary>
     VIR_TYPED_PARAM_STRING_OKAY = 4,

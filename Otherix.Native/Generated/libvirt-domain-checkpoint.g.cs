@@ -8,7 +8,7 @@ using System.Runtime.InteropServices;
 namespace Otherix.Native.Generated;
 
 [System.Flags]
-internal enum virDomainCheckpointCreateFlags : uint
+public enum virDomainCheckpointCreateFlags : uint
 {
     /// <summary>Restore or alter metadata</summary>
     VIR_DOMAIN_CHECKPOINT_CREATE_REDEFINE = 1,
@@ -19,7 +19,7 @@ internal enum virDomainCheckpointCreateFlags : uint
 }
 
 [System.Flags]
-internal enum virDomainCheckpointXMLFlags : uint
+public enum virDomainCheckpointXMLFlags : uint
 {
     /// <summary>Include sensitive data</summary>
     VIR_DOMAIN_CHECKPOINT_XML_SECURE = 1,
@@ -31,7 +31,7 @@ internal enum virDomainCheckpointXMLFlags : uint
 
 /// <summary>Flags valid for virDomainListAllCheckpoints() and virDomainCheckpointListAllChildren(). Note that the interpretation of flag (1&lt;&lt;0) depends on which function it is passed to; but serves to toggle the per-call default of whether the listing is shallow or recursive. Remaining bits come in groups; if all bits from a group are 0, then that group is not used to filter results.</summary>
 [System.Flags]
-internal enum virDomainCheckpointListFlags : uint
+public enum virDomainCheckpointListFlags : uint
 {
     /// <summary>Filter by checkpoints with no parents, when listing a domain</summary>
     VIR_DOMAIN_CHECKPOINT_LIST_ROOTS = 1,
@@ -47,7 +47,7 @@ internal enum virDomainCheckpointListFlags : uint
 
 /// <summary>Delete a checkpoint</summary>
 [System.Flags]
-internal enum virDomainCheckpointDeleteFlags : uint
+public enum virDomainCheckpointDeleteFlags : uint
 {
     /// <summary>Also delete children</summary>
     VIR_DOMAIN_CHECKPOINT_DELETE_CHILDREN = 1,

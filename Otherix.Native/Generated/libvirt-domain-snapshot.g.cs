@@ -8,7 +8,7 @@ using System.Runtime.InteropServices;
 namespace Otherix.Native.Generated;
 
 [System.Flags]
-internal enum virDomainSnapshotCreateFlags : uint
+public enum virDomainSnapshotCreateFlags : uint
 {
     /// <summary>Restore or alter metadata</summary>
     VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE = 1,
@@ -33,7 +33,7 @@ internal enum virDomainSnapshotCreateFlags : uint
 }
 
 [System.Flags]
-internal enum virDomainSnapshotXMLFlags : uint
+public enum virDomainSnapshotXMLFlags : uint
 {
     /// <summary>dump security sensitive information too</summary>
     VIR_DOMAIN_SNAPSHOT_XML_SECURE = 1,
@@ -41,7 +41,7 @@ internal enum virDomainSnapshotXMLFlags : uint
 
 /// <summary>Flags valid for virDomainSnapshotNum(), virDomainSnapshotListNames(), virDomainSnapshotNumChildren(), and virDomainSnapshotListChildrenNames(), virDomainListAllSnapshots(), and virDomainSnapshotListAllChildren(). Note that the interpretation of flag (1&lt;&lt;0) depends on which function it is passed to; but serves to toggle the per-call default of whether the listing is shallow or recursive. Remaining bits come in groups; if all bits from a group are 0, then that group is not used to filter results.</summary>
 [System.Flags]
-internal enum virDomainSnapshotListFlags : uint
+public enum virDomainSnapshotListFlags : uint
 {
     /// <summary>Filter by snapshots with no parents, when listing a domain</summary>
     VIR_DOMAIN_SNAPSHOT_LIST_ROOTS = 1,
@@ -70,7 +70,7 @@ internal enum virDomainSnapshotListFlags : uint
 }
 
 [System.Flags]
-internal enum virDomainSnapshotRevertFlags : uint
+public enum virDomainSnapshotRevertFlags : uint
 {
     /// <summary>Run after revert</summary>
     VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING = 1,
@@ -84,7 +84,7 @@ internal enum virDomainSnapshotRevertFlags : uint
 
 /// <summary>Delete a snapshot</summary>
 [System.Flags]
-internal enum virDomainSnapshotDeleteFlags : uint
+public enum virDomainSnapshotDeleteFlags : uint
 {
     /// <summary>Also delete children</summary>
     VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN = 1,

@@ -8,7 +8,7 @@ using System.Runtime.InteropServices;
 namespace Otherix.Native.Generated;
 
 /// <summary>A domain may be in different states at a given point in time</summary>
-internal enum virDomainState : uint
+public enum virDomainState : uint
 {
     /// <summary>no state</summary>
     VIR_DOMAIN_NOSTATE = 0,
@@ -28,12 +28,12 @@ internal enum virDomainState : uint
     VIR_DOMAIN_PMSUSPENDED = 7,
 }
 
-internal enum virDomainNostateReason : uint
+public enum virDomainNostateReason : uint
 {
     VIR_DOMAIN_NOSTATE_UNKNOWN = 0,
 }
 
-internal enum virDomainRunningReason : uint
+public enum virDomainRunningReason : uint
 {
     VIR_DOMAIN_RUNNING_UNKNOWN = 0,
     /// <summary>normal startup from boot</summary>
@@ -60,13 +60,13 @@ internal enum virDomainRunningReason : uint
     VIR_DOMAIN_RUNNING_POSTCOPY_FAILED = 11,
 }
 
-internal enum virDomainBlockedReason : uint
+public enum virDomainBlockedReason : uint
 {
     /// <summary>the reason is unknown</summary>
     VIR_DOMAIN_BLOCKED_UNKNOWN = 0,
 }
 
-internal enum virDomainPausedReason : uint
+public enum virDomainPausedReason : uint
 {
     /// <summary>the reason is unknown</summary>
     VIR_DOMAIN_PAUSED_UNKNOWN = 0,
@@ -98,7 +98,7 @@ internal enum virDomainPausedReason : uint
     VIR_DOMAIN_PAUSED_POSTCOPY_FAILED = 13,
 }
 
-internal enum virDomainShutdownReason : uint
+public enum virDomainShutdownReason : uint
 {
     /// <summary>the reason is unknown</summary>
     VIR_DOMAIN_SHUTDOWN_UNKNOWN = 0,
@@ -106,7 +106,7 @@ internal enum virDomainShutdownReason : uint
     VIR_DOMAIN_SHUTDOWN_USER = 1,
 }
 
-internal enum virDomainShutoffReason : uint
+public enum virDomainShutoffReason : uint
 {
     /// <summary>the reason is unknown</summary>
     VIR_DOMAIN_SHUTOFF_UNKNOWN = 0,
@@ -128,7 +128,7 @@ internal enum virDomainShutoffReason : uint
     VIR_DOMAIN_SHUTOFF_DAEMON = 8,
 }
 
-internal enum virDomainCrashedReason : uint
+public enum virDomainCrashedReason : uint
 {
     /// <summary>crashed for unknown reason</summary>
     VIR_DOMAIN_CRASHED_UNKNOWN = 0,
@@ -136,18 +136,18 @@ internal enum virDomainCrashedReason : uint
     VIR_DOMAIN_CRASHED_PANICKED = 1,
 }
 
-internal enum virDomainPMSuspendedReason : uint
+public enum virDomainPMSuspendedReason : uint
 {
     VIR_DOMAIN_PMSUSPENDED_UNKNOWN = 0,
 }
 
-internal enum virDomainPMSuspendedDiskReason : uint
+public enum virDomainPMSuspendedDiskReason : uint
 {
     VIR_DOMAIN_PMSUSPENDED_DISK_UNKNOWN = 0,
 }
 
 /// <summary>Current state of a control interface to the domain.</summary>
-internal enum virDomainControlState : uint
+public enum virDomainControlState : uint
 {
     /// <summary>operational, ready to accept commands</summary>
     VIR_DOMAIN_CONTROL_OK = 0,
@@ -160,7 +160,7 @@ internal enum virDomainControlState : uint
 }
 
 /// <summary>Reason for the error state.</summary>
-internal enum virDomainControlErrorReason : uint
+public enum virDomainControlErrorReason : uint
 {
     /// <summary>server didn&apos;t provide a reason</summary>
     VIR_DOMAIN_CONTROL_ERROR_REASON_NONE = 0,
@@ -186,7 +186,7 @@ internal unsafe struct virDomainControlInfo
 }
 
 /// <summary>Several modification APIs take flags to determine whether a change to the domain affects just the running instance, just the persistent definition, or both at the same time. The counterpart query APIs also take the same flags to determine whether to query the running instance or persistent definition, although both cannot be queried at once. The use of VIR_DOMAIN_AFFECT_CURRENT will resolve to either VIR_DOMAIN_AFFECT_LIVE or VIR_DOMAIN_AFFECT_CONFIG according to current domain state. VIR_DOMAIN_AFFECT_LIVE requires a running domain, and VIR_DOMAIN_AFFECT_CONFIG requires a persistent domain (whether or not it is running). These enums should not conflict with those of virTypedParameterFlags.</summary>
-internal enum virDomainModificationImpact : uint
+public enum virDomainModificationImpact : uint
 {
     /// <summary>Affect current domain state.</summary>
     VIR_DOMAIN_AFFECT_CURRENT = 0,
@@ -217,7 +217,7 @@ internal unsafe struct virDomainInfo
 
 /// <summary>Flags OR&apos;ed together to provide specific behaviour when creating a Domain.</summary>
 [System.Flags]
-internal enum virDomainCreateFlags : uint
+public enum virDomainCreateFlags : uint
 {
     /// <summary>Default behavior</summary>
     VIR_DOMAIN_NONE = 0,
@@ -283,7 +283,7 @@ internal unsafe struct virDomainInterfaceStatsStruct
 }
 
 /// <summary>Memory Statistics Tags:</summary>
-internal enum virDomainMemoryStatTags : uint
+public enum virDomainMemoryStatTags : uint
 {
     /// <summary>The total amount of data read from swap space (in kB).</summary>
     VIR_DOMAIN_MEMORY_STAT_SWAP_IN = 0,
@@ -326,7 +326,7 @@ internal unsafe struct virDomainMemoryStatStruct
 
 /// <summary>Domain core dump flags.</summary>
 [System.Flags]
-internal enum virDomainCoreDumpFlags : uint
+public enum virDomainCoreDumpFlags : uint
 {
     /// <summary>crash after dump</summary>
     VIR_DUMP_CRASH = 1,
@@ -341,7 +341,7 @@ internal enum virDomainCoreDumpFlags : uint
 }
 
 /// <summary>Values for specifying different formats of domain core dumps.</summary>
-internal enum virDomainCoreDumpFormat : uint
+public enum virDomainCoreDumpFormat : uint
 {
     /// <summary>dump guest memory in raw format</summary>
     VIR_DOMAIN_CORE_DUMP_FORMAT_RAW = 0,
@@ -357,7 +357,7 @@ internal enum virDomainCoreDumpFormat : uint
 
 /// <summary>Domain migration flags.</summary>
 [System.Flags]
-internal enum virDomainMigrateFlags : uint
+public enum virDomainMigrateFlags : uint
 {
     /// <summary>Do not pause the domain during migration. The domain&apos;s memory will be transferred to the destination host while the domain is running. The migration may never converge if the domain is changing its memory faster then it can be transferred. The domain can be manually paused anytime during migration using virDomainSuspend.</summary>
     VIR_MIGRATE_LIVE = 1,
@@ -405,14 +405,14 @@ internal enum virDomainMigrateFlags : uint
 
 /// <summary>Domain migration speed flags.</summary>
 [System.Flags]
-internal enum virDomainMigrateMaxSpeedFlags : uint
+public enum virDomainMigrateMaxSpeedFlags : uint
 {
     /// <summary>Set or get maximum speed of post-copy migration.</summary>
     VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY = 1,
 }
 
 [System.Flags]
-internal enum virDomainShutdownFlagValues : uint
+public enum virDomainShutdownFlagValues : uint
 {
     /// <summary>hypervisor choice</summary>
     VIR_DOMAIN_SHUTDOWN_DEFAULT = 0,
@@ -429,7 +429,7 @@ internal enum virDomainShutdownFlagValues : uint
 }
 
 [System.Flags]
-internal enum virDomainRebootFlagValues : uint
+public enum virDomainRebootFlagValues : uint
 {
     /// <summary>hypervisor choice</summary>
     VIR_DOMAIN_REBOOT_DEFAULT = 0,
@@ -447,7 +447,7 @@ internal enum virDomainRebootFlagValues : uint
 
 /// <summary>Flags used to provide specific behaviour to the virDomainDestroyFlags() function</summary>
 [System.Flags]
-internal enum virDomainDestroyFlagsValues : uint
+public enum virDomainDestroyFlagsValues : uint
 {
     /// <summary>Default behavior - could lead to data loss!!</summary>
     VIR_DOMAIN_DESTROY_DEFAULT = 0,
@@ -459,7 +459,7 @@ internal enum virDomainDestroyFlagsValues : uint
 
 /// <summary>Flags for use in virDomainSaveFlags(), virDomainManagedSave(), virDomainSaveParams(), virDomainRestoreParams(), virDomainRestoreFlags(), and virDomainSaveImageDefineXML(). Not all flags apply to all these functions.</summary>
 [System.Flags]
-internal enum virDomainSaveRestoreFlags : uint
+public enum virDomainSaveRestoreFlags : uint
 {
     /// <summary>Avoid file system cache pollution</summary>
     VIR_DOMAIN_SAVE_BYPASS_CACHE = 1,
@@ -473,7 +473,7 @@ internal enum virDomainSaveRestoreFlags : uint
 
 /// <summary>Memory size modification flags.</summary>
 [System.Flags]
-internal enum virDomainMemoryModFlags : uint
+public enum virDomainMemoryModFlags : uint
 {
     /// <summary>See virDomainModificationImpact</summary>
     VIR_DOMAIN_MEM_CURRENT = 0,
@@ -486,7 +486,7 @@ internal enum virDomainMemoryModFlags : uint
 }
 
 /// <summary>Representation of the various modes in the &lt;numatune&gt; element of a domain.</summary>
-internal enum virDomainNumatuneMemMode : uint
+public enum virDomainNumatuneMemMode : uint
 {
     VIR_DOMAIN_NUMATUNE_MEM_STRICT = 0,
     VIR_DOMAIN_NUMATUNE_MEM_PREFERRED = 1,
@@ -495,7 +495,7 @@ internal enum virDomainNumatuneMemMode : uint
 }
 
 [System.Flags]
-internal enum virDomainGetHostnameFlags : uint
+public enum virDomainGetHostnameFlags : uint
 {
     /// <summary>Parse DHCP lease file</summary>
     VIR_DOMAIN_GET_HOSTNAME_LEASE = 1,
@@ -503,7 +503,7 @@ internal enum virDomainGetHostnameFlags : uint
     VIR_DOMAIN_GET_HOSTNAME_AGENT = 2,
 }
 
-internal enum virDomainMetadataType : uint
+public enum virDomainMetadataType : uint
 {
     /// <summary>Operate on &lt;description&gt;</summary>
     VIR_DOMAIN_METADATA_DESCRIPTION = 0,
@@ -515,7 +515,7 @@ internal enum virDomainMetadataType : uint
 
 /// <summary>Flags available for virDomainGetXMLDesc</summary>
 [System.Flags]
-internal enum virDomainXMLFlags : uint
+public enum virDomainXMLFlags : uint
 {
     /// <summary>dump security sensitive information too</summary>
     VIR_DOMAIN_XML_SECURE = 1,
@@ -528,7 +528,7 @@ internal enum virDomainXMLFlags : uint
 }
 
 [System.Flags]
-internal enum virDomainSaveImageXMLFlags : uint
+public enum virDomainSaveImageXMLFlags : uint
 {
     /// <summary>dump security sensitive information too</summary>
     VIR_DOMAIN_SAVE_IMAGE_XML_SECURE = 1,
@@ -536,7 +536,7 @@ internal enum virDomainSaveImageXMLFlags : uint
 
 /// <summary>Flags available for virDomainBlockResize().</summary>
 [System.Flags]
-internal enum virDomainBlockResizeFlags : uint
+public enum virDomainBlockResizeFlags : uint
 {
     /// <summary>size in bytes instead of KiB</summary>
     VIR_DOMAIN_BLOCK_RESIZE_BYTES = 1,
@@ -557,7 +557,7 @@ internal unsafe struct virDomainBlockInfo
 
 /// <summary>Memory peeking flags.</summary>
 [System.Flags]
-internal enum virDomainMemoryFlags : uint
+public enum virDomainMemoryFlags : uint
 {
     /// <summary>addresses are virtual addresses</summary>
     VIR_MEMORY_VIRTUAL = 1,
@@ -566,14 +566,14 @@ internal enum virDomainMemoryFlags : uint
 }
 
 [System.Flags]
-internal enum virDomainDefineFlags : uint
+public enum virDomainDefineFlags : uint
 {
     /// <summary>Validate the XML document against schema</summary>
     VIR_DOMAIN_DEFINE_VALIDATE = 1,
 }
 
 [System.Flags]
-internal enum virDomainUndefineFlagsValues : uint
+public enum virDomainUndefineFlagsValues : uint
 {
     /// <summary>Also remove any managed save</summary>
     VIR_DOMAIN_UNDEFINE_MANAGED_SAVE = 1,
@@ -593,7 +593,7 @@ internal enum virDomainUndefineFlagsValues : uint
 
 /// <summary>Flags used to tune which domains are listed by virConnectListAllDomains(). Note that these flags come in groups; if all bits from a group are 0, then that group is not used to filter results.</summary>
 [System.Flags]
-internal enum virConnectListAllDomainsFlags : uint
+public enum virConnectListAllDomainsFlags : uint
 {
     VIR_CONNECT_LIST_DOMAINS_ACTIVE = 1,
     VIR_CONNECT_LIST_DOMAINS_INACTIVE = 2,
@@ -614,7 +614,7 @@ internal enum virConnectListAllDomainsFlags : uint
 }
 
 /// <summary>structure for information about a virtual CPU in a domain.</summary>
-internal enum virVcpuState : uint
+public enum virVcpuState : uint
 {
     /// <summary>the virtual CPU is offline</summary>
     VIR_VCPU_OFFLINE = 0,
@@ -624,7 +624,7 @@ internal enum virVcpuState : uint
     VIR_VCPU_BLOCKED = 2,
 }
 
-internal enum virVcpuHostCpuState : int
+public enum virVcpuHostCpuState : int
 {
     /// <summary>the vCPU is offline</summary>
     VIR_VCPU_INFO_CPU_OFFLINE = -1,
@@ -650,7 +650,7 @@ internal unsafe struct virVcpuInfo
 
 /// <summary>Flags for controlling virtual CPU hot-plugging.</summary>
 [System.Flags]
-internal enum virDomainVcpuFlags : uint
+public enum virDomainVcpuFlags : uint
 {
     /// <summary>See virDomainModificationImpact</summary>
     VIR_DOMAIN_VCPU_CURRENT = 0,
@@ -680,7 +680,7 @@ internal unsafe struct virDomainIOThreadInfo
 }
 
 [System.Flags]
-internal enum virDomainDeviceModifyFlags : uint
+public enum virDomainDeviceModifyFlags : uint
 {
     /// <summary>See virDomainModificationImpact</summary>
     VIR_DOMAIN_DEVICE_MODIFY_CURRENT = 0,
@@ -706,7 +706,7 @@ internal unsafe struct virDomainStatsRecord
 }
 
 [System.Flags]
-internal enum virDomainStatsTypes : uint
+public enum virDomainStatsTypes : uint
 {
     /// <summary>return domain state</summary>
     VIR_DOMAIN_STATS_STATE = 1,
@@ -733,7 +733,7 @@ internal enum virDomainStatsTypes : uint
 }
 
 [System.Flags]
-internal enum virConnectGetAllDomainStatsFlags : uint
+public enum virConnectGetAllDomainStatsFlags : uint
 {
     VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE = 1,
     VIR_CONNECT_GET_ALL_DOMAINS_STATS_INACTIVE = 2,
@@ -752,7 +752,7 @@ internal enum virConnectGetAllDomainStatsFlags : uint
 }
 
 /// <summary>Describes various possible block jobs.</summary>
-internal enum virDomainBlockJobType : uint
+public enum virDomainBlockJobType : uint
 {
     /// <summary>Placeholder</summary>
     VIR_DOMAIN_BLOCK_JOB_TYPE_UNKNOWN = 0,
@@ -770,7 +770,7 @@ internal enum virDomainBlockJobType : uint
 
 /// <summary>VIR_DOMAIN_BLOCK_JOB_ABORT_ASYNC: Request only, do not wait for completion VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT: Pivot to new file when ending a copy or active commit job</summary>
 [System.Flags]
-internal enum virDomainBlockJobAbortFlags : uint
+public enum virDomainBlockJobAbortFlags : uint
 {
     VIR_DOMAIN_BLOCK_JOB_ABORT_ASYNC = 1,
     VIR_DOMAIN_BLOCK_JOB_ABORT_PIVOT = 2,
@@ -778,7 +778,7 @@ internal enum virDomainBlockJobAbortFlags : uint
 
 /// <summary>Flags for use with virDomainGetBlockJobInfo</summary>
 [System.Flags]
-internal enum virDomainBlockJobInfoFlags : uint
+public enum virDomainBlockJobInfoFlags : uint
 {
     /// <summary>bandwidth in bytes/s instead of MiB/s</summary>
     VIR_DOMAIN_BLOCK_JOB_INFO_BANDWIDTH_BYTES = 1,
@@ -802,7 +802,7 @@ internal unsafe struct virDomainBlockJobInfo
 
 /// <summary>Flags for use with virDomainBlockJobSetSpeed</summary>
 [System.Flags]
-internal enum virDomainBlockJobSetSpeedFlags : uint
+public enum virDomainBlockJobSetSpeedFlags : uint
 {
     /// <summary>bandwidth in bytes/s instead of MiB/s</summary>
     VIR_DOMAIN_BLOCK_JOB_SPEED_BANDWIDTH_BYTES = 1,
@@ -810,7 +810,7 @@ internal enum virDomainBlockJobSetSpeedFlags : uint
 
 /// <summary>Flags for use with virDomainBlockPull (values chosen to be a subset of the flags for virDomainBlockRebase)</summary>
 [System.Flags]
-internal enum virDomainBlockPullFlags : uint
+public enum virDomainBlockPullFlags : uint
 {
     /// <summary>bandwidth in bytes/s instead of MiB/s</summary>
     VIR_DOMAIN_BLOCK_PULL_BANDWIDTH_BYTES = 64,
@@ -818,7 +818,7 @@ internal enum virDomainBlockPullFlags : uint
 
 /// <summary>Flags available for virDomainBlockRebase().</summary>
 [System.Flags]
-internal enum virDomainBlockRebaseFlags : uint
+public enum virDomainBlockRebaseFlags : uint
 {
     /// <summary>Limit copy to top of source backing chain</summary>
     VIR_DOMAIN_BLOCK_REBASE_SHALLOW = 1,
@@ -838,7 +838,7 @@ internal enum virDomainBlockRebaseFlags : uint
 
 /// <summary>Flags available for virDomainBlockCopy().</summary>
 [System.Flags]
-internal enum virDomainBlockCopyFlags : uint
+public enum virDomainBlockCopyFlags : uint
 {
     /// <summary>Limit copy to top of source backing chain</summary>
     VIR_DOMAIN_BLOCK_COPY_SHALLOW = 1,
@@ -852,7 +852,7 @@ internal enum virDomainBlockCopyFlags : uint
 
 /// <summary>Flags available for virDomainBlockCommit().</summary>
 [System.Flags]
-internal enum virDomainBlockCommitFlags : uint
+public enum virDomainBlockCommitFlags : uint
 {
     /// <summary>NULL base means next backing file, not whole chain</summary>
     VIR_DOMAIN_BLOCK_COMMIT_SHALLOW = 1,
@@ -867,7 +867,7 @@ internal enum virDomainBlockCommitFlags : uint
 }
 
 /// <summary>Disk I/O error.</summary>
-internal enum virDomainDiskErrorCode : uint
+public enum virDomainDiskErrorCode : uint
 {
     /// <summary>no error</summary>
     VIR_DOMAIN_DISK_ERROR_NONE = 0,
@@ -888,7 +888,7 @@ internal unsafe struct virDomainDiskError
 }
 
 /// <summary>Enum to specify which keycode mapping is in use for virDomainSendKey().</summary>
-internal enum virKeycodeSet : uint
+public enum virKeycodeSet : uint
 {
     VIR_KEYCODE_SET_LINUX = 0,
     VIR_KEYCODE_SET_XT = 1,
@@ -903,7 +903,7 @@ internal enum virKeycodeSet : uint
 }
 
 /// <summary>These just happen to match Linux signal numbers. The numbers will be mapped to whatever the SIGNUM is in the guest OS in question by the agent delivering the signal. The names are based on the POSIX / XSI signal standard though. Do not rely on all values matching Linux though. It is possible this enum might be extended with new signals which have no mapping in Linux.</summary>
-internal enum virDomainProcessSignal : uint
+public enum virDomainProcessSignal : uint
 {
     /// <summary>No constant in POSIX/Linux</summary>
     VIR_DOMAIN_PROCESS_SIGNAL_NOP = 0,
@@ -1038,7 +1038,7 @@ internal enum virDomainProcessSignal : uint
 }
 
 /// <summary>a virDomainEventType is emitted during domain lifecycle events</summary>
-internal enum virDomainEventType : uint
+public enum virDomainEventType : uint
 {
     VIR_DOMAIN_EVENT_DEFINED = 0,
     VIR_DOMAIN_EVENT_UNDEFINED = 1,
@@ -1052,7 +1052,7 @@ internal enum virDomainEventType : uint
 }
 
 /// <summary>Details on the cause of a &apos;defined&apos; lifecycle event</summary>
-internal enum virDomainEventDefinedDetailType : uint
+public enum virDomainEventDefinedDetailType : uint
 {
     /// <summary>Newly created config file</summary>
     VIR_DOMAIN_EVENT_DEFINED_ADDED = 0,
@@ -1065,7 +1065,7 @@ internal enum virDomainEventDefinedDetailType : uint
 }
 
 /// <summary>Details on the cause of an &apos;undefined&apos; lifecycle event</summary>
-internal enum virDomainEventUndefinedDetailType : uint
+public enum virDomainEventUndefinedDetailType : uint
 {
     /// <summary>Deleted the config file</summary>
     VIR_DOMAIN_EVENT_UNDEFINED_REMOVED = 0,
@@ -1074,7 +1074,7 @@ internal enum virDomainEventUndefinedDetailType : uint
 }
 
 /// <summary>Details on the cause of a &apos;started&apos; lifecycle event</summary>
-internal enum virDomainEventStartedDetailType : uint
+public enum virDomainEventStartedDetailType : uint
 {
     /// <summary>Normal startup from boot</summary>
     VIR_DOMAIN_EVENT_STARTED_BOOTED = 0,
@@ -1089,7 +1089,7 @@ internal enum virDomainEventStartedDetailType : uint
 }
 
 /// <summary>Details on the cause of a &apos;suspended&apos; lifecycle event</summary>
-internal enum virDomainEventSuspendedDetailType : uint
+public enum virDomainEventSuspendedDetailType : uint
 {
     /// <summary>Normal suspend due to admin pause</summary>
     VIR_DOMAIN_EVENT_SUSPENDED_PAUSED = 0,
@@ -1112,7 +1112,7 @@ internal enum virDomainEventSuspendedDetailType : uint
 }
 
 /// <summary>Details on the cause of a &apos;resumed&apos; lifecycle event</summary>
-internal enum virDomainEventResumedDetailType : uint
+public enum virDomainEventResumedDetailType : uint
 {
     /// <summary>Normal resume due to admin unpause</summary>
     VIR_DOMAIN_EVENT_RESUMED_UNPAUSED = 0,
@@ -1127,7 +1127,7 @@ internal enum virDomainEventResumedDetailType : uint
 }
 
 /// <summary>Details on the cause of a &apos;stopped&apos; lifecycle event</summary>
-internal enum virDomainEventStoppedDetailType : uint
+public enum virDomainEventStoppedDetailType : uint
 {
     /// <summary>Normal shutdown</summary>
     VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN = 0,
@@ -1146,7 +1146,7 @@ internal enum virDomainEventStoppedDetailType : uint
 }
 
 /// <summary>Details on the cause of a &apos;shutdown&apos; lifecycle event</summary>
-internal enum virDomainEventShutdownDetailType : uint
+public enum virDomainEventShutdownDetailType : uint
 {
     /// <summary>Guest finished shutdown sequence</summary>
     VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED = 0,
@@ -1157,7 +1157,7 @@ internal enum virDomainEventShutdownDetailType : uint
 }
 
 /// <summary>Details on the cause of a &apos;pmsuspended&apos; lifecycle event</summary>
-internal enum virDomainEventPMSuspendedDetailType : uint
+public enum virDomainEventPMSuspendedDetailType : uint
 {
     /// <summary>Guest was PM suspended to memory</summary>
     VIR_DOMAIN_EVENT_PMSUSPENDED_MEMORY = 0,
@@ -1166,7 +1166,7 @@ internal enum virDomainEventPMSuspendedDetailType : uint
 }
 
 /// <summary>Details on the cause of a &apos;crashed&apos; lifecycle event</summary>
-internal enum virDomainEventCrashedDetailType : uint
+public enum virDomainEventCrashedDetailType : uint
 {
     /// <summary>Guest was panicked</summary>
     VIR_DOMAIN_EVENT_CRASHED_PANICKED = 0,
@@ -1175,7 +1175,7 @@ internal enum virDomainEventCrashedDetailType : uint
 }
 
 /// <summary>Recipient of a memory failure event.</summary>
-internal enum virDomainMemoryFailureRecipientType : uint
+public enum virDomainMemoryFailureRecipientType : uint
 {
     /// <summary>memory failure at hypersivor memory address space</summary>
     VIR_DOMAIN_EVENT_MEMORY_FAILURE_RECIPIENT_HYPERVISOR = 0,
@@ -1184,7 +1184,7 @@ internal enum virDomainMemoryFailureRecipientType : uint
 }
 
 /// <summary>Action of a memory failure event.</summary>
-internal enum virDomainMemoryFailureActionType : uint
+public enum virDomainMemoryFailureActionType : uint
 {
     /// <summary>the memory failure could be ignored. This will only be the case for action-optional failures.</summary>
     VIR_DOMAIN_EVENT_MEMORY_FAILURE_ACTION_IGNORE = 0,
@@ -1197,7 +1197,7 @@ internal enum virDomainMemoryFailureActionType : uint
 }
 
 [System.Flags]
-internal enum virDomainMemoryFailureFlags : uint
+public enum virDomainMemoryFailureFlags : uint
 {
     /// <summary>whether a memory failure event is action-required or action-optional (e.g. a failure during memory scrub).</summary>
     VIR_DOMAIN_MEMORY_FAILURE_ACTION_REQUIRED = 1,
@@ -1205,7 +1205,7 @@ internal enum virDomainMemoryFailureFlags : uint
     VIR_DOMAIN_MEMORY_FAILURE_RECURSIVE = 2,
 }
 
-internal enum virDomainJobType : uint
+public enum virDomainJobType : uint
 {
     /// <summary>No job is active</summary>
     VIR_DOMAIN_JOB_NONE = 0,
@@ -1263,7 +1263,7 @@ internal unsafe struct virDomainJobInfo
 
 /// <summary>Flags OR&apos;ed together to provide specific behavior when querying domain job statistics.</summary>
 [System.Flags]
-internal enum virDomainGetJobStatsFlags : uint
+public enum virDomainGetJobStatsFlags : uint
 {
     /// <summary>return stats of a recently completed job</summary>
     VIR_DOMAIN_JOB_STATS_COMPLETED = 1,
@@ -1273,13 +1273,13 @@ internal enum virDomainGetJobStatsFlags : uint
 
 /// <summary>Flags OR&apos;ed together to provide specific behavior when aborting a domain job.</summary>
 [System.Flags]
-internal enum virDomainAbortJobFlagsValues : uint
+public enum virDomainAbortJobFlagsValues : uint
 {
     /// <summary>Interrupt post-copy migration. Since migration in a post-copy phase cannot be aborted without losing the domain (none of the hosts involved in migration has a complete state of the domain), the migration will be suspended and it can later be resumed using virDomainMigrate* APIs with VIR_MIGRATE_POSTCOPY_RESUME flag.</summary>
     VIR_DOMAIN_ABORT_JOB_POSTCOPY = 1,
 }
 
-internal enum virDomainJobOperation : uint
+public enum virDomainJobOperation : uint
 {
     VIR_DOMAIN_JOB_OPERATION_UNKNOWN = 0,
     VIR_DOMAIN_JOB_OPERATION_START = 1,
@@ -1295,7 +1295,7 @@ internal enum virDomainJobOperation : uint
 }
 
 /// <summary>The action that is to be taken due to the watchdog device firing</summary>
-internal enum virDomainEventWatchdogAction : uint
+public enum virDomainEventWatchdogAction : uint
 {
     /// <summary>No action, watchdog ignored</summary>
     VIR_DOMAIN_EVENT_WATCHDOG_NONE = 0,
@@ -1314,7 +1314,7 @@ internal enum virDomainEventWatchdogAction : uint
 }
 
 /// <summary>The action that is to be taken due to an IO error occurring</summary>
-internal enum virDomainEventIOErrorAction : uint
+public enum virDomainEventIOErrorAction : uint
 {
     /// <summary>No action, IO error ignored</summary>
     VIR_DOMAIN_EVENT_IO_ERROR_NONE = 0,
@@ -1325,7 +1325,7 @@ internal enum virDomainEventIOErrorAction : uint
 }
 
 /// <summary>The phase of the graphics client connection</summary>
-internal enum virDomainEventGraphicsPhase : uint
+public enum virDomainEventGraphicsPhase : uint
 {
     /// <summary>Initial socket connection established</summary>
     VIR_DOMAIN_EVENT_GRAPHICS_CONNECT = 0,
@@ -1336,7 +1336,7 @@ internal enum virDomainEventGraphicsPhase : uint
 }
 
 /// <summary>The type of address for the connection</summary>
-internal enum virDomainEventGraphicsAddressType : uint
+public enum virDomainEventGraphicsAddressType : uint
 {
     /// <summary>IPv4 address</summary>
     VIR_DOMAIN_EVENT_GRAPHICS_ADDRESS_IPV4 = 0,
@@ -1380,7 +1380,7 @@ internal unsafe struct virDomainEventGraphicsSubject
 }
 
 /// <summary>Tracks status of a virDomainBlockPull(), virDomainBlockRebase(), virDomainBlockCopy(), or virDomainBlockCommit() operation</summary>
-internal enum virConnectDomainEventBlockJobStatus : uint
+public enum virConnectDomainEventBlockJobStatus : uint
 {
     VIR_DOMAIN_BLOCK_JOB_COMPLETED = 0,
     VIR_DOMAIN_BLOCK_JOB_FAILED = 1,
@@ -1389,7 +1389,7 @@ internal enum virConnectDomainEventBlockJobStatus : uint
 }
 
 /// <summary>The reason describing why this callback is called</summary>
-internal enum virConnectDomainEventDiskChangeReason : uint
+public enum virConnectDomainEventDiskChangeReason : uint
 {
     /// <summary>Removable media changed to empty according to startup policy as source was missing. oldSrcPath is set, newSrcPath is NULL</summary>
     VIR_DOMAIN_EVENT_DISK_CHANGE_MISSING_ON_START = 0,
@@ -1398,13 +1398,13 @@ internal enum virConnectDomainEventDiskChangeReason : uint
 }
 
 /// <summary>The reason describing why the callback was called</summary>
-internal enum virDomainEventTrayChangeReason : uint
+public enum virDomainEventTrayChangeReason : uint
 {
     VIR_DOMAIN_EVENT_TRAY_CHANGE_OPEN = 0,
     VIR_DOMAIN_EVENT_TRAY_CHANGE_CLOSE = 1,
 }
 
-internal enum virConnectDomainEventAgentLifecycleState : uint
+public enum virConnectDomainEventAgentLifecycleState : uint
 {
     /// <summary>agent connected</summary>
     VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_CONNECTED = 1,
@@ -1412,7 +1412,7 @@ internal enum virConnectDomainEventAgentLifecycleState : uint
     VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_DISCONNECTED = 2,
 }
 
-internal enum virConnectDomainEventAgentLifecycleReason : uint
+public enum virConnectDomainEventAgentLifecycleReason : uint
 {
     /// <summary>unknown state change reason</summary>
     VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_UNKNOWN = 0,
@@ -1423,7 +1423,7 @@ internal enum virConnectDomainEventAgentLifecycleReason : uint
 }
 
 /// <summary>An enumeration of supported eventId parameters for virConnectDomainEventRegisterAny(). Each event id determines which signature of callback function will be used.</summary>
-internal enum virDomainEventID : uint
+public enum virDomainEventID : uint
 {
     /// <summary>virConnectDomainEventCallback</summary>
     VIR_DOMAIN_EVENT_ID_LIFECYCLE = 0,
@@ -1482,7 +1482,7 @@ internal enum virDomainEventID : uint
 }
 
 [System.Flags]
-internal enum virDomainConsoleFlags : uint
+public enum virDomainConsoleFlags : uint
 {
     /// <summary>abort a (possibly) active console connection to force a new connection</summary>
     VIR_DOMAIN_CONSOLE_FORCE = 1,
@@ -1491,14 +1491,14 @@ internal enum virDomainConsoleFlags : uint
 }
 
 [System.Flags]
-internal enum virDomainChannelFlags : uint
+public enum virDomainChannelFlags : uint
 {
     /// <summary>abort a (possibly) active channel connection to force a new connection</summary>
     VIR_DOMAIN_CHANNEL_FORCE = 1,
 }
 
 [System.Flags]
-internal enum virDomainOpenGraphicsFlags : uint
+public enum virDomainOpenGraphicsFlags : uint
 {
     VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH = 1,
 }
@@ -1523,14 +1523,14 @@ internal unsafe struct virDomainFSInfo
 }
 
 [System.Flags]
-internal enum virDomainSetTimeFlags : uint
+public enum virDomainSetTimeFlags : uint
 {
     /// <summary>Re-sync domain time from domain&apos;s RTC</summary>
     VIR_DOMAIN_TIME_SYNC = 1,
 }
 
 /// <summary>A scheduler parameter field type. Provided for backwards compatibility; virTypedParameterType is the preferred enum</summary>
-internal enum virSchedParameterType : uint
+public enum virSchedParameterType : uint
 {
     VIR_DOMAIN_SCHED_FIELD_INT = 1,
     VIR_DOMAIN_SCHED_FIELD_UINT = 2,
@@ -1541,7 +1541,7 @@ internal enum virSchedParameterType : uint
 }
 
 /// <summary>A blkio parameter field type. Provided for backwards compatibility; virTypedParameterType is the preferred enum</summary>
-internal enum virBlkioParameterType : uint
+public enum virBlkioParameterType : uint
 {
     VIR_DOMAIN_BLKIO_PARAM_INT = 1,
     VIR_DOMAIN_BLKIO_PARAM_UINT = 2,
@@ -1552,7 +1552,7 @@ internal enum virBlkioParameterType : uint
 }
 
 /// <summary>A memory parameter field type. Provided for backwards compatibility; virTypedParameterType is the preferred enum</summary>
-internal enum virMemoryParameterType : uint
+public enum virMemoryParameterType : uint
 {
     VIR_DOMAIN_MEMORY_PARAM_INT = 1,
     VIR_DOMAIN_MEMORY_PARAM_UINT = 2,
@@ -1562,7 +1562,7 @@ internal enum virMemoryParameterType : uint
     VIR_DOMAIN_MEMORY_PARAM_BOOLEAN = 6,
 }
 
-internal enum virDomainInterfaceAddressesSource : uint
+public enum virDomainInterfaceAddressesSource : uint
 {
     /// <summary>Parse DHCP lease file</summary>
     VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE = 0,
@@ -1602,20 +1602,20 @@ internal unsafe struct virDomainInterface
 }
 
 [System.Flags]
-internal enum virDomainSetUserPasswordFlags : uint
+public enum virDomainSetUserPasswordFlags : uint
 {
     /// <summary>the password is already encrypted</summary>
     VIR_DOMAIN_PASSWORD_ENCRYPTED = 1,
 }
 
-internal enum virDomainLifecycle : uint
+public enum virDomainLifecycle : uint
 {
     VIR_DOMAIN_LIFECYCLE_POWEROFF = 0,
     VIR_DOMAIN_LIFECYCLE_REBOOT = 1,
     VIR_DOMAIN_LIFECYCLE_CRASH = 2,
 }
 
-internal enum virDomainLifecycleAction : uint
+public enum virDomainLifecycleAction : uint
 {
     VIR_DOMAIN_LIFECYCLE_ACTION_DESTROY = 0,
     VIR_DOMAIN_LIFECYCLE_ACTION_RESTART = 1,
@@ -1626,7 +1626,7 @@ internal enum virDomainLifecycleAction : uint
 }
 
 [System.Flags]
-internal enum virDomainGuestInfoTypes : uint
+public enum virDomainGuestInfoTypes : uint
 {
     /// <summary>return active users</summary>
     VIR_DOMAIN_GUEST_INFO_USERS = 1,
@@ -1644,7 +1644,7 @@ internal enum virDomainGuestInfoTypes : uint
     VIR_DOMAIN_GUEST_INFO_INTERFACES = 64,
 }
 
-internal enum virDomainAgentResponseTimeoutValues : int
+public enum virDomainAgentResponseTimeoutValues : int
 {
     VIR_DOMAIN_AGENT_RESPONSE_TIMEOUT_BLOCK = -2,
     VIR_DOMAIN_AGENT_RESPONSE_TIMEOUT_DEFAULT = -1,
@@ -1652,14 +1652,14 @@ internal enum virDomainAgentResponseTimeoutValues : int
 }
 
 [System.Flags]
-internal enum virDomainBackupBeginFlags : uint
+public enum virDomainBackupBeginFlags : uint
 {
     /// <summary>reuse separately provided images</summary>
     VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL = 1,
 }
 
 [System.Flags]
-internal enum virDomainAuthorizedSSHKeysSetFlags : uint
+public enum virDomainAuthorizedSSHKeysSetFlags : uint
 {
     /// <summary>don&apos;t truncate file, just append</summary>
     VIR_DOMAIN_AUTHORIZED_SSH_KEYS_SET_APPEND = 1,
@@ -1667,14 +1667,14 @@ internal enum virDomainAuthorizedSSHKeysSetFlags : uint
     VIR_DOMAIN_AUTHORIZED_SSH_KEYS_SET_REMOVE = 2,
 }
 
-internal enum virDomainMessageType : uint
+public enum virDomainMessageType : uint
 {
     VIR_DOMAIN_MESSAGE_DEPRECATION = 1,
     VIR_DOMAIN_MESSAGE_TAINTING = 2,
 }
 
 /// <summary>Details on the cause of a dirty rate calculation status.</summary>
-internal enum virDomainDirtyRateStatus : uint
+public enum virDomainDirtyRateStatus : uint
 {
     /// <summary>the dirtyrate calculation has not been started</summary>
     VIR_DOMAIN_DIRTYRATE_UNSTARTED = 0,
@@ -1686,7 +1686,7 @@ internal enum virDomainDirtyRateStatus : uint
 
 /// <summary>Flags OR&apos;ed together to provide specific behaviour when calculating dirty page rate for a Domain</summary>
 [System.Flags]
-internal enum virDomainDirtyRateCalcFlags : uint
+public enum virDomainDirtyRateCalcFlags : uint
 {
     /// <summary>default mode - page-sampling</summary>
     VIR_DOMAIN_DIRTYRATE_MODE_PAGE_SAMPLING = 0,
@@ -1697,7 +1697,7 @@ internal enum virDomainDirtyRateCalcFlags : uint
 }
 
 [System.Flags]
-internal enum virDomainFDAssociateFlags : uint
+public enum virDomainFDAssociateFlags : uint
 {
     /// <summary>Attempt a best-effort restore of security labels after use</summary>
     VIR_DOMAIN_FD_ASSOCIATE_SECLABEL_RESTORE = 1,

@@ -9,7 +9,7 @@ namespace Otherix.Native.Generated;
 
 /// <summary>a virEventHandleType is used similar to POLLxxx FD events, but is specific to libvirt. A client app must translate to, and from POLL events when using this construct.</summary>
 [System.Flags]
-internal enum virEventHandleType : uint
+public enum virEventHandleType : uint
 {
     VIR_EVENT_HANDLE_READABLE = 1,
     VIR_EVENT_HANDLE_WRITABLE = 2,

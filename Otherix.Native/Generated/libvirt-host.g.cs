@@ -8,7 +8,7 @@ using System.Runtime.InteropServices;
 namespace Otherix.Native.Generated;
 
 /// <summary>Flags to indicate which system-wide sleep state the host must be transitioned to.</summary>
-internal enum virNodeSuspendTarget : uint
+public enum virNodeSuspendTarget : uint
 {
     VIR_NODE_SUSPEND_TARGET_MEM = 0,
     VIR_NODE_SUSPEND_TARGET_DISK = 1,
@@ -64,7 +64,7 @@ internal unsafe struct virNodeInfo
 }
 
 /// <summary>Value for specifying request for the total CPU time/utilization</summary>
-internal enum virNodeGetCPUStatsAllCPUs : int
+public enum virNodeGetCPUStatsAllCPUs : int
 {
     VIR_NODE_CPU_STATS_ALL_CPUS = -1,
 }
@@ -80,7 +80,7 @@ internal unsafe struct virNodeCPUStats
 }
 
 /// <summary>Value for specifying request for the total memory of all cells.</summary>
-internal enum virNodeGetMemoryStatsAllCells : int
+public enum virNodeGetMemoryStatsAllCells : int
 {
     VIR_NODE_MEMORY_STATS_ALL_CELLS = -1,
 }
@@ -97,7 +97,7 @@ internal unsafe struct virNodeMemoryStats
 
 /// <summary>Flags when opening a connection to a hypervisor</summary>
 [System.Flags]
-internal enum virConnectFlags : uint
+public enum virConnectFlags : uint
 {
     /// <summary>A readonly connection</summary>
     VIR_CONNECT_RO = 1,
@@ -105,7 +105,7 @@ internal enum virConnectFlags : uint
     VIR_CONNECT_NO_ALIASES = 2,
 }
 
-internal enum virConnectCredentialType : uint
+public enum virConnectCredentialType : uint
 {
     /// <summary>Identity to act as</summary>
     VIR_CRED_USERNAME = 1,
@@ -165,7 +165,7 @@ internal unsafe struct virConnectAuth
     public void* cbdata;
 }
 
-internal enum virCPUCompareResult : int
+public enum virCPUCompareResult : int
 {
     VIR_CPU_COMPARE_ERROR = -1,
     VIR_CPU_COMPARE_INCOMPATIBLE = 0,
@@ -174,7 +174,7 @@ internal enum virCPUCompareResult : int
 }
 
 [System.Flags]
-internal enum virConnectCompareCPUFlags : uint
+public enum virConnectCompareCPUFlags : uint
 {
     /// <summary>treat incompatible CPUs as failure</summary>
     VIR_CONNECT_COMPARE_CPU_FAIL_INCOMPATIBLE = 1,
@@ -184,7 +184,7 @@ internal enum virConnectCompareCPUFlags : uint
 
 /// <summary>Flags when getting XML description of a computed CPU</summary>
 [System.Flags]
-internal enum virConnectBaselineCPUFlags : uint
+public enum virConnectBaselineCPUFlags : uint
 {
     /// <summary>show all features</summary>
     VIR_CONNECT_BASELINE_CPU_EXPAND_FEATURES = 1,
@@ -193,7 +193,7 @@ internal enum virConnectBaselineCPUFlags : uint
 }
 
 [System.Flags]
-internal enum virNodeAllocPagesFlags : uint
+public enum virNodeAllocPagesFlags : uint
 {
     /// <summary>Add @pageCounts to the pages pool. This can be used only to size up the pool.</summary>
     VIR_NODE_ALLOC_PAGES_ADD = 0,

@@ -9,21 +9,21 @@ namespace Otherix.Native.Generated;
 
 /// <summary>Flags used to filter the returned interfaces.</summary>
 [System.Flags]
-internal enum virConnectListAllInterfacesFlags : uint
+public enum virConnectListAllInterfacesFlags : uint
 {
     VIR_CONNECT_LIST_INTERFACES_INACTIVE = 1,
     VIR_CONNECT_LIST_INTERFACES_ACTIVE = 2,
 }
 
 [System.Flags]
-internal enum virInterfaceXMLFlags : uint
+public enum virInterfaceXMLFlags : uint
 {
     /// <summary>dump inactive interface information</summary>
     VIR_INTERFACE_XML_INACTIVE = 1,
 }
 
 [System.Flags]
-internal enum virInterfaceDefineFlags : uint
+public enum virInterfaceDefineFlags : uint
 {
     /// <summary>Validate the XML document against schema</summary>
     VIR_INTERFACE_DEFINE_VALIDATE = 1,

@@ -8,7 +8,7 @@ using System.Runtime.InteropServices;
 namespace Otherix.Native.Generated;
 
 [System.Flags]
-internal enum virNetworkXMLFlags : uint
+public enum virNetworkXMLFlags : uint
 {
     /// <summary>dump inactive network information</summary>
     VIR_NETWORK_XML_INACTIVE = 1,
@@ -16,7 +16,7 @@ internal enum virNetworkXMLFlags : uint
 
 /// <summary>Flags used to filter the returned networks. Flags in each group are exclusive attributes of a network.</summary>
 [System.Flags]
-internal enum virConnectListAllNetworksFlags : uint
+public enum virConnectListAllNetworksFlags : uint
 {
     VIR_CONNECT_LIST_NETWORKS_INACTIVE = 1,
     VIR_CONNECT_LIST_NETWORKS_ACTIVE = 2,
@@ -27,21 +27,21 @@ internal enum virConnectListAllNetworksFlags : uint
 }
 
 [System.Flags]
-internal enum virNetworkCreateFlags : uint
+public enum virNetworkCreateFlags : uint
 {
     /// <summary>Validate the XML document against schema</summary>
     VIR_NETWORK_CREATE_VALIDATE = 1,
 }
 
 [System.Flags]
-internal enum virNetworkDefineFlags : uint
+public enum virNetworkDefineFlags : uint
 {
     /// <summary>Validate the XML document against schema</summary>
     VIR_NETWORK_DEFINE_VALIDATE = 1,
 }
 
 /// <summary>describes which type of update to perform on a &lt;network&gt; definition.</summary>
-internal enum virNetworkUpdateCommand : uint
+public enum virNetworkUpdateCommand : uint
 {
     /// <summary>invalid</summary>
     VIR_NETWORK_UPDATE_COMMAND_NONE = 0,
@@ -56,7 +56,7 @@ internal enum virNetworkUpdateCommand : uint
 }
 
 /// <summary>describes which section of a &lt;network&gt; definition the provided xml should be applied to.</summary>
-internal enum virNetworkUpdateSection : uint
+public enum virNetworkUpdateSection : uint
 {
     /// <summary>invalid</summary>
     VIR_NETWORK_SECTION_NONE = 0,
@@ -88,7 +88,7 @@ internal enum virNetworkUpdateSection : uint
 
 /// <summary>Flags to control options for virNetworkUpdate()</summary>
 [System.Flags]
-internal enum virNetworkUpdateFlags : uint
+public enum virNetworkUpdateFlags : uint
 {
     /// <summary>affect live if network is active, config if it&apos;s not active</summary>
     VIR_NETWORK_UPDATE_AFFECT_CURRENT = 0,
@@ -99,7 +99,7 @@ internal enum virNetworkUpdateFlags : uint
 }
 
 /// <summary>a virNetworkEventLifecycleType is emitted during network lifecycle events</summary>
-internal enum virNetworkEventLifecycleType : uint
+public enum virNetworkEventLifecycleType : uint
 {
     VIR_NETWORK_EVENT_DEFINED = 0,
     VIR_NETWORK_EVENT_UNDEFINED = 1,
@@ -108,13 +108,13 @@ internal enum virNetworkEventLifecycleType : uint
 }
 
 /// <summary>An enumeration of supported eventId parameters for virConnectNetworkEventRegisterAny(). Each event id determines which signature of callback function will be used.</summary>
-internal enum virNetworkEventID : uint
+public enum virNetworkEventID : uint
 {
     /// <summary>virConnectNetworkEventLifecycleCallback</summary>
     VIR_NETWORK_EVENT_ID_LIFECYCLE = 0,
 }
 
-internal enum virIPAddrType : uint
+public enum virIPAddrType : uint
 {
     VIR_IP_ADDR_TYPE_IPV4 = 0,
     VIR_IP_ADDR_TYPE_IPV6 = 1,
@@ -152,7 +152,7 @@ internal unsafe struct virNetworkDHCPLease
 }
 
 [System.Flags]
-internal enum virNetworkPortCreateFlags : uint
+public enum virNetworkPortCreateFlags : uint
 {
     /// <summary>reclaim existing used resources</summary>
     VIR_NETWORK_PORT_CREATE_RECLAIM = 1,

@@ -9,7 +9,7 @@ namespace Otherix.Native.Generated;
 
 /// <summary>Flags used to filter either by capability or active state, the returned node devices.</summary>
 [System.Flags]
-internal enum virConnectListAllNodeDeviceFlags : uint
+public enum virConnectListAllNodeDeviceFlags : uint
 {
     /// <summary>System capability</summary>
     VIR_CONNECT_LIST_NODE_DEVICES_CAP_SYSTEM = 1,
@@ -62,21 +62,21 @@ internal enum virConnectListAllNodeDeviceFlags : uint
 }
 
 [System.Flags]
-internal enum virNodeDeviceCreateXMLFlags : uint
+public enum virNodeDeviceCreateXMLFlags : uint
 {
     /// <summary>Validate the XML document against schema</summary>
     VIR_NODE_DEVICE_CREATE_XML_VALIDATE = 1,
 }
 
 [System.Flags]
-internal enum virNodeDeviceDefineXMLFlags : uint
+public enum virNodeDeviceDefineXMLFlags : uint
 {
     /// <summary>Validate the XML document against schema</summary>
     VIR_NODE_DEVICE_DEFINE_XML_VALIDATE = 1,
 }
 
 /// <summary>An enumeration of supported eventId parameters for virConnectNodeDeviceEventRegisterAny(). Each event id determines which signature of callback function will be used.</summary>
-internal enum virNodeDeviceEventID : uint
+public enum virNodeDeviceEventID : uint
 {
     /// <summary>virConnectNodeDeviceEventLifecycleCallback</summary>
     VIR_NODE_DEVICE_EVENT_ID_LIFECYCLE = 0,
@@ -85,7 +85,7 @@ internal enum virNodeDeviceEventID : uint
 }
 
 /// <summary>a virNodeDeviceEventLifecycleType is emitted during node device lifecycle events</summary>
-internal enum virNodeDeviceEventLifecycleType : uint
+public enum virNodeDeviceEventLifecycleType : uint
 {
     VIR_NODE_DEVICE_EVENT_CREATED = 0,
     VIR_NODE_DEVICE_EVENT_DELETED = 1,

@@ -8,14 +8,14 @@ using System.Runtime.InteropServices;
 namespace Otherix.Native.Generated;
 
 [System.Flags]
-internal enum virNWFilterDefineFlags : uint
+public enum virNWFilterDefineFlags : uint
 {
     /// <summary>Validate the XML document against schema</summary>
     VIR_NWFILTER_DEFINE_VALIDATE = 1,
 }
 
 [System.Flags]
-internal enum virNWFilterBindingCreateFlags : uint
+public enum virNWFilterBindingCreateFlags : uint
 {
     /// <summary>Validate the XML document against schema</summary>
     VIR_NWFILTER_BINDING_CREATE_VALIDATE = 1,

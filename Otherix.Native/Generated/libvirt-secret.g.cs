@@ -7,7 +7,7 @@ using System.Runtime.InteropServices;
 
 namespace Otherix.Native.Generated;
 
-internal enum virSecretUsageType : uint
+public enum virSecretUsageType : uint
 {
     VIR_SECRET_USAGE_TYPE_NONE = 0,
     VIR_SECRET_USAGE_TYPE_VOLUME = 1,
@@ -19,7 +19,7 @@ internal enum virSecretUsageType : uint
 
 /// <summary>Flags used to filter the returned secrets. Flags in each group are exclusive attributes of a secret.</summary>
 [System.Flags]
-internal enum virConnectListAllSecretsFlags : uint
+public enum virConnectListAllSecretsFlags : uint
 {
     /// <summary>kept in memory, never stored persistently</summary>
     VIR_CONNECT_LIST_SECRETS_EPHEMERAL = 1,
@@ -30,14 +30,14 @@ internal enum virConnectListAllSecretsFlags : uint
 }
 
 [System.Flags]
-internal enum virSecretDefineFlags : uint
+public enum virSecretDefineFlags : uint
 {
     /// <summary>Validate the XML document against schema</summary>
     VIR_SECRET_DEFINE_VALIDATE = 1,
 }
 
 /// <summary>An enumeration of supported eventId parameters for virConnectSecretEventRegisterAny(). Each event id determines which signature of callback function will be used.</summary>
-internal enum virSecretEventID : uint
+public enum virSecretEventID : uint
 {
     /// <summary>virConnectSecretEventLifecycleCallback</summary>
     VIR_SECRET_EVENT_ID_LIFECYCLE = 0,
@@ -46,7 +46,7 @@ internal enum virSecretEventID : uint
 }
 
 /// <summary>a virSecretEventLifecycleType is emitted during secret lifecycle events</summary>
-internal enum virSecretEventLifecycleType : uint
+public enum virSecretEventLifecycleType : uint
 {
     VIR_SECRET_EVENT_DEFINED = 0,
     VIR_SECRET_EVENT_UNDEFINED = 1,

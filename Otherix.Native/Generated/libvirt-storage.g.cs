@@ -7,7 +7,7 @@ using System.Runtime.InteropServices;
 
 namespace Otherix.Native.Generated;
 
-internal enum virStoragePoolState : uint
+public enum virStoragePoolState : uint
 {
     /// <summary>Not running</summary>
     VIR_STORAGE_POOL_INACTIVE = 0,
@@ -22,7 +22,7 @@ internal enum virStoragePoolState : uint
 }
 
 [System.Flags]
-internal enum virStoragePoolBuildFlags : uint
+public enum virStoragePoolBuildFlags : uint
 {
     /// <summary>Regular build from scratch</summary>
     VIR_STORAGE_POOL_BUILD_NEW = 0,
@@ -37,7 +37,7 @@ internal enum virStoragePoolBuildFlags : uint
 }
 
 [System.Flags]
-internal enum virStoragePoolDeleteFlags : uint
+public enum virStoragePoolDeleteFlags : uint
 {
     /// <summary>Delete metadata only (fast)</summary>
     VIR_STORAGE_POOL_DELETE_NORMAL = 0,
@@ -46,7 +46,7 @@ internal enum virStoragePoolDeleteFlags : uint
 }
 
 [System.Flags]
-internal enum virStoragePoolCreateFlags : uint
+public enum virStoragePoolCreateFlags : uint
 {
     /// <summary>Create the pool but do not perform pool build</summary>
     VIR_STORAGE_POOL_CREATE_NORMAL = 0,
@@ -74,7 +74,7 @@ internal unsafe struct virStoragePoolInfo
     public ulong available;
 }
 
-internal enum virStorageVolType : uint
+public enum virStorageVolType : uint
 {
     /// <summary>Regular file based volumes</summary>
     VIR_STORAGE_VOL_FILE = 0,
@@ -91,7 +91,7 @@ internal enum virStorageVolType : uint
 }
 
 [System.Flags]
-internal enum virStorageVolDeleteFlags : uint
+public enum virStorageVolDeleteFlags : uint
 {
     /// <summary>Delete metadata only (fast)</summary>
     VIR_STORAGE_VOL_DELETE_NORMAL = 0,
@@ -101,7 +101,7 @@ internal enum virStorageVolDeleteFlags : uint
     VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS = 2,
 }
 
-internal enum virStorageVolWipeAlgorithm : uint
+public enum virStorageVolWipeAlgorithm : uint
 {
     /// <summary>1-pass, all zeroes</summary>
     VIR_STORAGE_VOL_WIPE_ALG_ZERO = 0,
@@ -126,7 +126,7 @@ internal enum virStorageVolWipeAlgorithm : uint
 }
 
 [System.Flags]
-internal enum virStorageVolInfoFlags : uint
+public enum virStorageVolInfoFlags : uint
 {
     VIR_STORAGE_VOL_USE_ALLOCATION = 0,
     /// <summary>Return the physical size in allocation</summary>
@@ -147,7 +147,7 @@ internal unsafe struct virStorageVolInfo
 }
 
 [System.Flags]
-internal enum virStorageXMLFlags : uint
+public enum virStorageXMLFlags : uint
 {
     /// <summary>dump inactive pool/volume information</summary>
     VIR_STORAGE_XML_INACTIVE = 1,
@@ -155,7 +155,7 @@ internal enum virStorageXMLFlags : uint
 
 /// <summary>Flags used to tune pools returned by virConnectListAllStoragePools(). Note that these flags come in groups; if all bits from a group are 0, then that group is not used to filter results.</summary>
 [System.Flags]
-internal enum virConnectListAllStoragePoolsFlags : uint
+public enum virConnectListAllStoragePoolsFlags : uint
 {
     VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE = 1,
     VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE = 2,
@@ -180,14 +180,14 @@ internal enum virConnectListAllStoragePoolsFlags : uint
 }
 
 [System.Flags]
-internal enum virStoragePoolDefineFlags : uint
+public enum virStoragePoolDefineFlags : uint
 {
     /// <summary>Validate the XML document against schema</summary>
     VIR_STORAGE_POOL_DEFINE_VALIDATE = 1,
 }
 
 [System.Flags]
-internal enum virStorageVolCreateFlags : uint
+public enum virStorageVolCreateFlags : uint
 {
     VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA = 1,
     /// <summary>perform a btrfs lightweight copy</summary>
@@ -197,21 +197,21 @@ internal enum virStorageVolCreateFlags : uint
 }
 
 [System.Flags]
-internal enum virStorageVolDownloadFlags : uint
+public enum virStorageVolDownloadFlags : uint
 {
     /// <summary>Use sparse stream</summary>
     VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM = 1,
 }
 
 [System.Flags]
-internal enum virStorageVolUploadFlags : uint
+public enum virStorageVolUploadFlags : uint
 {
     /// <summary>Use sparse stream</summary>
     VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM = 1,
 }
 
 [System.Flags]
-internal enum virStorageVolResizeFlags : uint
+public enum virStorageVolResizeFlags : uint
 {
     /// <summary>force allocation of new size</summary>
     VIR_STORAGE_VOL_RESIZE_ALLOCATE = 1,
@@ -222,7 +222,7 @@ internal enum virStorageVolResizeFlags : uint
 }
 
 /// <summary>An enumeration of supported eventId parameters for virConnectStoragePoolEventRegisterAny(). Each event id determines which signature of callback function will be used.</summary>
-internal enum virStoragePoolEventID : uint
+public enum virStoragePoolEventID : uint
 {
     /// <summary>virConnectStoragePoolEventLifecycleCallback</summary>
     VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE = 0,
@@ -231,7 +231,7 @@ internal enum virStoragePoolEventID : uint
 }
 
 /// <summary>a virStoragePoolEventLifecycleType is emitted during storage pool lifecycle events</summary>
-internal enum virStoragePoolEventLifecycleType : uint
+public enum virStoragePoolEventLifecycleType : uint
 {
     VIR_STORAGE_POOL_EVENT_DEFINED = 0,
     VIR_STORAGE_POOL_EVENT_UNDEFINED = 1,

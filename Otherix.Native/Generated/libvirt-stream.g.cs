@@ -8,19 +8,19 @@ using System.Runtime.InteropServices;
 namespace Otherix.Native.Generated;
 
 [System.Flags]
-internal enum virStreamFlags : uint
+public enum virStreamFlags : uint
 {
     VIR_STREAM_NONBLOCK = 1,
 }
 
 [System.Flags]
-internal enum virStreamRecvFlagsValues : uint
+public enum virStreamRecvFlagsValues : uint
 {
     VIR_STREAM_RECV_STOP_AT_HOLE = 1,
 }
 
 [System.Flags]
-internal enum virStreamEventType : uint
+public enum virStreamEventType : uint
 {
     VIR_STREAM_EVENT_READABLE = 1,
     VIR_STREAM_EVENT_WRITABLE = 2,
@@ -40,7 +40,7 @@ internal static unsafe partial class LibvirtNative
 
     /// <summary>Write a series of bytes to the stream. This method may block the calling application for an arbitrary amount of time. Once an application has finished sending data it should call virStreamFinish to wait for successful confirmation from the driver, or detect any error.</summary>
     [LibraryImport(Library, EntryPoint = "virStreamSend", StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int virStreamSend(nint st, string? data, nuint nbytes);
+    internal static partial int virStreamSend(nint st, byte* data, nuint nbytes);
 
     /// <summary>Reads a series of bytes from the stream. This method may block the calling application for an arbitrary amount of time.</summary>
     [LibraryImport(Library, EntryPoint = "virStreamRecv", StringMarshalling = StringMarshalling.Utf8)]

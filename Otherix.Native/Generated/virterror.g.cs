@@ -8,7 +8,7 @@ using System.Runtime.InteropServices;
 namespace Otherix.Native.Generated;
 
 /// <summary>Indicates the level of an error</summary>
-internal enum virErrorLevel : uint
+public enum virErrorLevel : uint
 {
     VIR_ERR_NONE = 0,
     /// <summary>A simple warning</summary>
@@ -18,7 +18,7 @@ internal enum virErrorLevel : uint
 }
 
 /// <summary>Indicates where an error may have come from. This should remain stable, with all additions placed at the end since libvirt 0.1.0.</summary>
-internal enum virErrorDomain : uint
+public enum virErrorDomain : uint
 {
     VIR_FROM_NONE = 0,
     /// <summary>Error at Xen hypervisor layer</summary>
@@ -208,7 +208,7 @@ internal unsafe struct virError
 }
 
 /// <summary>The full list of errors the library can generate This list should remain stable, with all additions placed at the end since libvirt 0.1.0. There is one exception: values added between libvirt 0.7.1 and libvirt 0.7.7 (VIR_WAR_NO_SECRET through VIR_ERR_MIGRATE_PERSIST_FAILED) were inadvertently relocated by four positions in 0.8.0. If you suspect version mismatch between a server and client, then you can decipher values as follows: switch (err.code) { case 60: // no way to tell VIR_WAR_NO_SECRET apart from VIR_WAR_NO_NWFILTER, // but both are very similar warnings break; case 61: case 62: case 63: if (err.domain != VIR_FROM_NWFILTER) err.code += 4; break; case 64: if (err.domain == VIR_FROM_QEMU) err.code += 4; break; case 65: if (err.domain == VIR_FROM_XEN) err.code += 4; break; default: }</summary>
-internal enum virErrorNumber : uint
+public enum virErrorNumber : uint
 {
     VIR_ERR_OK = 0,
     /// <summary>internal error</summary>

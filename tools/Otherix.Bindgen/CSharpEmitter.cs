@@ -90,7 +90,7 @@ internal sealed class CSharpEmitter(HeaderModel model, ApiDocs docs)
             output.Append("[System.Flags]\n");
         }
 
-        output.Append($"internal enum {name} : {underlying}\n{{\n");
+        output.Append($"public enum {name} : {underlying}\n{{\n");
         foreach (var member in members)
         {
             Summary(output, docs.EnumValue(member.Name), "    ");
@@ -170,13 +170,28 @@ internal sealed class CSharpEmitter(HeaderModel model, ApiDocs docs)
             return;
         }
 
-        var parameters = new List<string>();
+        var types = new List<string>();
+        var names = new List<string>();
+        var isSize = new List<bool>();
         for (uint i = 0, n = (uint)Clang.CursorGetNumArguments(cursor); i < n; i++)
         {
             var argument = Clang.CursorGetArgument(cursor, i);
             var argumentName = Clang.Spelling(argument);
-            parameters.Add($"{Map(Clang.GetCursorType(argument), parameter: true)} {Identifier(argumentName.Length > 0 ? argumentName : $"arg{i}")}");
+            types.Add(Map(Clang.GetCursorType(argument), parameter: true));
+            isSize.Add(Clang.Take(Clang.GetTypedefName(Clang.GetCursorType(argument))) == "size_t");
+            names.Add(Identifier(argumentName.Length > 0 ? argumentName : $"arg{i}"));
         }
+
+        // A const char* followed by its length is a byte buffer (virStreamSend), not a string.
+        for (var i = 0; i + 1 < types.Count; i++)
+        {
+            if (types[i] == "string?" && isSize[i + 1])
+            {
+                types[i] = "byte*";
+            }
+        }
+
+        var parameters = types.Zip(names, (t, n) => $"{t} {n}");
 
         Summary(output, docs.Function(name), "    ");
         output.Append($"    [LibraryImport(Library, EntryPoint = \"{name}\", StringMarshalling = StringMarshalling.Utf8)]\n");

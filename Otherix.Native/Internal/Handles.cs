@@ -1,0 +1,101 @@
+using System.Runtime.InteropServices;
+using static Otherix.Native.Generated.LibvirtNative;
+
+namespace Otherix.Native.Internal;
+
+/// <summary>A reference to a libvirt object, released exactly once.</summary>
+internal abstract class LibvirtHandle : SafeHandle
+{
+    protected LibvirtHandle(nint pointer)
+        : base(0, ownsHandle: true) => SetHandle(pointer);
+
+    public override bool IsInvalid => handle == 0;
+
+    /// <summary>Keeps the object alive (and its pointer valid) for one call, even if another thread disposes it meanwhile.</summary>
+    public Lease Acquire()
+    {
+        var added = false;
+        DangerousAddRef(ref added);
+        return new Lease(this);
+    }
+
+    /// <summary>A reference held for the duration of a call.</summary>
+    internal readonly ref struct Lease(LibvirtHandle owner)
+    {
+        public nint Pointer => owner.DangerousGetHandle();
+
+        public void Dispose() => owner.DangerousRelease();
+    }
+}
+
+/// <summary>
+/// A connection. Closing can wait on libvirtd, so a connection reached by the finalizer is
+/// closed on the event-loop thread instead of blocking the finalizer thread.
+/// </summary>
+internal sealed unsafe class ConnectionHandle(nint pointer) : LibvirtHandle(pointer)
+{
+    private bool _finalizing;
+
+    /// <summary>The close callback registered on this connection, unregistered before closing.</summary>
+    public delegate* unmanaged<nint, int, void*, void> CloseCallback { get; set; }
+
+    protected override void Dispose(bool disposing)
+    {
+        _finalizing = !disposing;
+        base.Dispose(disposing);
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        var pointer = handle;
+        var callback = CloseCallback;
+        if (_finalizing)
+        {
+            EventLoop.Post(() => Close(pointer, callback));
+            return true;
+        }
+
+        return Close(pointer, callback);
+    }
+
+    private static bool Close(nint pointer, delegate* unmanaged<nint, int, void*, void> callback)
+    {
+        // The registered close callback holds a reference on the connection: drop it first.
+        if (callback != null && virConnectUnregisterCloseCallback(pointer, callback) < 0)
+        {
+            virResetLastError();
+        }
+
+        return virConnectClose(pointer) >= 0;
+    }
+}
+
+internal sealed class DomainHandle(nint pointer) : LibvirtHandle(pointer)
+{
+    protected override bool ReleaseHandle() => virDomainFree(handle) == 0;
+}
+
+internal sealed class StoragePoolHandle(nint pointer) : LibvirtHandle(pointer)
+{
+    protected override bool ReleaseHandle() => virStoragePoolFree(handle) == 0;
+}
+
+internal sealed class StorageVolumeHandle(nint pointer) : LibvirtHandle(pointer)
+{
+    protected override bool ReleaseHandle() => virStorageVolFree(handle) == 0;
+}
+
+internal sealed class NetworkHandle(nint pointer) : LibvirtHandle(pointer)
+{
+    protected override bool ReleaseHandle() => virNetworkFree(handle) == 0;
+}
+
+internal sealed class StreamHandle(nint pointer) : LibvirtHandle(pointer)
+{
+    protected override bool ReleaseHandle() => virStreamFree(handle) == 0;
+}
+
+internal sealed class SnapshotHandle(nint pointer) : LibvirtHandle(pointer)
+{
+    protected override bool ReleaseHandle() => virDomainSnapshotFree(handle) == 0;
+}
