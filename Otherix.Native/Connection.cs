@@ -36,11 +36,11 @@ public sealed unsafe partial class Connection : IDisposable
             virResetLastError();
         }
 
-        var relay = new CloseRelay(this);
-        var relayHandle = GCHandle.Alloc(relay);
-        if (virConnectRegisterCloseCallback(lease.Pointer, &OnClosed, (void*)GCHandle.ToIntPtr(relayHandle), &FreeGcHandle) == 0)
+        var relayHandle = GCHandle.Alloc(new CloseRelay(this));
+        if (virConnectRegisterCloseCallback(lease.Pointer, &OnClosed, (void*)GCHandle.ToIntPtr(relayHandle), null) == 0)
         {
             _handle.CloseCallback = &OnClosed;
+            _handle.CloseCallbackState = relayHandle;
         }
         else
         {

@@ -36,8 +36,10 @@ internal sealed unsafe class ConnectionHandle(nint pointer) : LibvirtHandle(poin
 {
     private bool _finalizing;
 
-    /// <summary>The close callback registered on this connection, unregistered before closing.</summary>
+    /// <summary>The close callback registered on this connection and the GCHandle it was given, both released before closing.</summary>
     public delegate* unmanaged<nint, int, void*, void> CloseCallback { get; set; }
+
+    public GCHandle CloseCallbackState { get; set; }
 
     protected override void Dispose(bool disposing)
     {
@@ -49,21 +51,30 @@ internal sealed unsafe class ConnectionHandle(nint pointer) : LibvirtHandle(poin
     {
         var pointer = handle;
         var callback = CloseCallback;
+        var state = CloseCallbackState;
         if (_finalizing)
         {
-            EventLoop.Post(() => Close(pointer, callback));
+            EventLoop.Post(() => Close(pointer, callback, state));
             return true;
         }
 
-        return Close(pointer, callback);
+        return Close(pointer, callback, state);
     }
 
-    private static bool Close(nint pointer, delegate* unmanaged<nint, int, void*, void> callback)
+    private static bool Close(nint pointer, delegate* unmanaged<nint, int, void*, void> callback, GCHandle state)
     {
         // The registered close callback holds a reference on the connection: drop it first.
         if (callback != null && virConnectUnregisterCloseCallback(pointer, callback) < 0)
         {
             virResetLastError();
+        }
+
+        // Drivers without close notification accept the registration and never call a free
+        // callback, so we free the state ourselves, on the event-loop thread where a callback
+        // already under way would run: it cannot be freed under it.
+        if (state.IsAllocated)
+        {
+            EventLoop.Post(state.Free);
         }
 
         return virConnectClose(pointer) >= 0;
