@@ -50,7 +50,9 @@ public sealed class LibvirtException : Exception
         Code = code;
         Domain = domain;
         LibvirtMessage = message;
-        Kind = KindOf((virErrorNumber)code, message);
+        Kind = IsConnectionFailure((virErrorNumber)code, (virErrorDomain)domain, message)
+            ? LibvirtErrorKind.ConnectionBroken
+            : KindOf((virErrorNumber)code, message);
     }
 
     /// <summary>The libvirt function that failed, e.g. <c>virDomainLookupByName</c>.</summary>
@@ -82,16 +84,22 @@ public sealed class LibvirtException : Exception
         // Several drivers report duplicates as a generic failure; the message is the only signal.
         virErrorNumber.VIR_ERR_OPERATION_FAILED when message.Contains("already exists", StringComparison.Ordinal) => LibvirtErrorKind.AlreadyExists,
         virErrorNumber.VIR_ERR_OPERATION_INVALID => LibvirtErrorKind.OperationInvalid,
-        virErrorNumber.VIR_ERR_NO_CONNECT or virErrorNumber.VIR_ERR_INVALID_CONN or virErrorNumber.VIR_ERR_RPC
-            or virErrorNumber.VIR_ERR_SYSTEM_ERROR when IsConnectionFailure(code, message) => LibvirtErrorKind.ConnectionBroken,
         virErrorNumber.VIR_ERR_NO_SUPPORT or virErrorNumber.VIR_ERR_OPERATION_UNSUPPORTED => LibvirtErrorKind.NotSupported,
         virErrorNumber.VIR_ERR_INVALID_ARG or virErrorNumber.VIR_ERR_XML_ERROR or virErrorNumber.VIR_ERR_XML_DETAIL => LibvirtErrorKind.InvalidArgument,
         _ => LibvirtErrorKind.Other,
     };
 
-    private static bool IsConnectionFailure(virErrorNumber code, string message) =>
-        code != virErrorNumber.VIR_ERR_SYSTEM_ERROR
-        || message.Contains("connection", StringComparison.OrdinalIgnoreCase)
-        || message.Contains("Cannot recv data", StringComparison.Ordinal)
-        || message.Contains("Cannot write data", StringComparison.Ordinal);
+    /// <summary>
+    /// The RPC layer reports a dropped client as an internal error ("client socket is closed")
+    /// and I/O failures as system errors; both mean the connection is gone.
+    /// </summary>
+    private static bool IsConnectionFailure(virErrorNumber code, virErrorDomain domain, string message) => code switch
+    {
+        virErrorNumber.VIR_ERR_NO_CONNECT or virErrorNumber.VIR_ERR_INVALID_CONN or virErrorNumber.VIR_ERR_RPC => true,
+        virErrorNumber.VIR_ERR_INTERNAL_ERROR => domain is virErrorDomain.VIR_FROM_RPC or virErrorDomain.VIR_FROM_REMOTE,
+        virErrorNumber.VIR_ERR_SYSTEM_ERROR => domain is virErrorDomain.VIR_FROM_RPC or virErrorDomain.VIR_FROM_REMOTE
+            || message.Contains("Cannot recv data", StringComparison.Ordinal)
+            || message.Contains("Cannot write data", StringComparison.Ordinal),
+        _ => false,
+    };
 }
