@@ -114,6 +114,16 @@ public sealed class FixtureLifecycleTests
 
         Assert.That(SHA256.HashData(Download(connection, baseVolume)), Is.EqualTo(SHA256.HashData(image)));
 
+        // An upload can be abandoned half way.
+        using (var scratch = pool.CreateVolume(VolumeXml("scratch.img", MiB, "raw")))
+        using (var aborted = connection.NewStream())
+        {
+            scratch.BeginUpload(aborted, 0, MiB);
+            aborted.SendAll(new byte[64 * 1024]);
+            aborted.Abort();
+            scratch.Delete();
+        }
+
         // A qcow2 overlay backed by the uploaded image, grown after creation.
         using var root = pool.CreateVolume($"""
             <volume>
