@@ -39,7 +39,7 @@ public sealed unsafe class Domain : IDisposable
     }
 
     /// <summary>Whether the domain is running (or paused).</summary>
-    public bool IsActive => Call(virDomainIsActive, nameof(virDomainIsActive)) == 1;
+    public bool IsActive => _handle.Call(virDomainIsActive, nameof(virDomainIsActive)) == 1;
 
     /// <summary>Whether libvirt starts the domain when libvirtd starts.</summary>
     public bool Autostart
@@ -54,34 +54,33 @@ public sealed unsafe class Domain : IDisposable
 
         set
         {
-            using var lease = _handle.Acquire();
-            NativeCall.Check(virDomainSetAutostart(lease.Pointer, value ? 1 : 0), nameof(virDomainSetAutostart));
+            _handle.Call(p => virDomainSetAutostart(p, value ? 1 : 0), nameof(virDomainSetAutostart));
         }
     }
 
     /// <summary>Starts a defined domain (<c>virDomainCreateWithFlags</c>).</summary>
-    public void Start(virDomainCreateFlags flags = 0) => Call(p => virDomainCreateWithFlags(p, (uint)flags), nameof(virDomainCreateWithFlags));
+    public void Start(virDomainCreateFlags flags = 0) => _handle.Call(p => virDomainCreateWithFlags(p, (uint)flags), nameof(virDomainCreateWithFlags));
 
     /// <summary>Stops the domain at once, like pulling the plug.</summary>
-    public void Destroy(virDomainDestroyFlagsValues flags = 0) => Call(p => virDomainDestroyFlags(p, (uint)flags), nameof(virDomainDestroyFlags));
+    public void Destroy(virDomainDestroyFlagsValues flags = 0) => _handle.Call(p => virDomainDestroyFlags(p, (uint)flags), nameof(virDomainDestroyFlags));
 
     /// <summary>Asks the guest to shut down (ACPI power button by default); returns before it has.</summary>
-    public void Shutdown(virDomainShutdownFlagValues flags = 0) => Call(p => virDomainShutdownFlags(p, (uint)flags), nameof(virDomainShutdownFlags));
+    public void Shutdown(virDomainShutdownFlagValues flags = 0) => _handle.Call(p => virDomainShutdownFlags(p, (uint)flags), nameof(virDomainShutdownFlags));
 
     /// <summary>Asks the guest to reboot.</summary>
-    public void Reboot(virDomainRebootFlagValues flags = 0) => Call(p => virDomainReboot(p, (uint)flags), nameof(virDomainReboot));
+    public void Reboot(virDomainRebootFlagValues flags = 0) => _handle.Call(p => virDomainReboot(p, (uint)flags), nameof(virDomainReboot));
 
     /// <summary>Resets the virtual hardware without telling the guest.</summary>
-    public void Reset() => Call(p => virDomainReset(p, 0), nameof(virDomainReset));
+    public void Reset() => _handle.Call(p => virDomainReset(p, 0), nameof(virDomainReset));
 
     /// <summary>Pauses the domain's vCPUs.</summary>
-    public void Suspend() => Call(virDomainSuspend, nameof(virDomainSuspend));
+    public void Suspend() => _handle.Call(virDomainSuspend, nameof(virDomainSuspend));
 
     /// <summary>Resumes a paused domain.</summary>
-    public void Resume() => Call(virDomainResume, nameof(virDomainResume));
+    public void Resume() => _handle.Call(virDomainResume, nameof(virDomainResume));
 
     /// <summary>Removes the domain's persistent definition (a running domain becomes transient).</summary>
-    public void Undefine(virDomainUndefineFlagsValues flags = 0) => Call(p => virDomainUndefineFlags(p, (uint)flags), nameof(virDomainUndefineFlags));
+    public void Undefine(virDomainUndefineFlagsValues flags = 0) => _handle.Call(p => virDomainUndefineFlags(p, (uint)flags), nameof(virDomainUndefineFlags));
 
     /// <summary>The state and the reason for it.</summary>
     public DomainStateWithReason GetState()
@@ -162,12 +161,6 @@ public sealed unsafe class Domain : IDisposable
 
     /// <summary>Releases this reference (the domain itself is untouched).</summary>
     public void Dispose() => _handle.Dispose();
-
-    private int Call(Func<nint, int> call, string operation)
-    {
-        using var lease = _handle.Acquire();
-        return NativeCall.Check(call(lease.Pointer), operation);
-    }
 }
 
 /// <summary>A snapshot of a domain.</summary>
@@ -190,15 +183,13 @@ public sealed unsafe class DomainSnapshot : IDisposable
     /// <summary>Reverts the domain to this snapshot.</summary>
     public void Revert(virDomainSnapshotRevertFlags flags = 0)
     {
-        using var lease = _handle.Acquire();
-        NativeCall.Check(virDomainRevertToSnapshot(lease.Pointer, (uint)flags), nameof(virDomainRevertToSnapshot));
+        _handle.Call(p => virDomainRevertToSnapshot(p, (uint)flags), nameof(virDomainRevertToSnapshot));
     }
 
     /// <summary>Deletes this snapshot.</summary>
     public void Delete(virDomainSnapshotDeleteFlags flags = 0)
     {
-        using var lease = _handle.Acquire();
-        NativeCall.Check(virDomainSnapshotDelete(lease.Pointer, (uint)flags), nameof(virDomainSnapshotDelete));
+        _handle.Call(p => virDomainSnapshotDelete(p, (uint)flags), nameof(virDomainSnapshotDelete));
     }
 
     /// <summary>Releases this reference (the snapshot itself is untouched).</summary>

@@ -26,16 +26,16 @@ public sealed unsafe class Network : IDisposable
     }
 
     /// <summary>Whether the network is started.</summary>
-    public bool IsActive => Call(virNetworkIsActive, nameof(virNetworkIsActive)) == 1;
+    public bool IsActive => _handle.Call(virNetworkIsActive, nameof(virNetworkIsActive)) == 1;
 
     /// <summary>Starts the network.</summary>
-    public void Start() => Call(virNetworkCreate, nameof(virNetworkCreate));
+    public void Start() => _handle.Call(virNetworkCreate, nameof(virNetworkCreate));
 
     /// <summary>Stops the network.</summary>
-    public void Destroy() => Call(virNetworkDestroy, nameof(virNetworkDestroy));
+    public void Destroy() => _handle.Call(virNetworkDestroy, nameof(virNetworkDestroy));
 
     /// <summary>Removes the network's persistent definition.</summary>
-    public void Undefine() => Call(virNetworkUndefine, nameof(virNetworkUndefine));
+    public void Undefine() => _handle.Call(virNetworkUndefine, nameof(virNetworkUndefine));
 
     /// <summary>The network XML.</summary>
     public string GetXml()
@@ -79,9 +79,4 @@ public sealed unsafe class Network : IDisposable
 
     private static string? Text(byte* text) => Marshal.PtrToStringUTF8((nint)text);
 
-    private int Call(Func<nint, int> call, string operation)
-    {
-        using var lease = _handle.Acquire();
-        return NativeCall.Check(call(lease.Pointer), operation);
-    }
 }

@@ -28,7 +28,7 @@ public sealed unsafe class StoragePool : IDisposable
     }
 
     /// <summary>Whether the pool is started.</summary>
-    public bool IsActive => Call(virStoragePoolIsActive, nameof(virStoragePoolIsActive)) == 1;
+    public bool IsActive => _handle.Call(virStoragePoolIsActive, nameof(virStoragePoolIsActive)) == 1;
 
     /// <summary>Whether libvirt starts the pool when libvirtd starts.</summary>
     public bool Autostart
@@ -41,26 +41,26 @@ public sealed unsafe class StoragePool : IDisposable
             return value != 0;
         }
 
-        set => Call(p => virStoragePoolSetAutostart(p, value ? 1 : 0), nameof(virStoragePoolSetAutostart));
+        set => _handle.Call(p => virStoragePoolSetAutostart(p, value ? 1 : 0), nameof(virStoragePoolSetAutostart));
     }
 
     /// <summary>Builds the pool's backing storage (for a <c>dir</c> pool: creates the directory).</summary>
-    public void Build(virStoragePoolBuildFlags flags = 0) => Call(p => virStoragePoolBuild(p, (uint)flags), nameof(virStoragePoolBuild));
+    public void Build(virStoragePoolBuildFlags flags = 0) => _handle.Call(p => virStoragePoolBuild(p, (uint)flags), nameof(virStoragePoolBuild));
 
     /// <summary>Starts the pool.</summary>
-    public void Start(virStoragePoolCreateFlags flags = 0) => Call(p => virStoragePoolCreate(p, (uint)flags), nameof(virStoragePoolCreate));
+    public void Start(virStoragePoolCreateFlags flags = 0) => _handle.Call(p => virStoragePoolCreate(p, (uint)flags), nameof(virStoragePoolCreate));
 
     /// <summary>Rescans the pool's volumes.</summary>
-    public void Refresh() => Call(p => virStoragePoolRefresh(p, 0), nameof(virStoragePoolRefresh));
+    public void Refresh() => _handle.Call(p => virStoragePoolRefresh(p, 0), nameof(virStoragePoolRefresh));
 
     /// <summary>Stops the pool (its data stays).</summary>
-    public void Destroy() => Call(virStoragePoolDestroy, nameof(virStoragePoolDestroy));
+    public void Destroy() => _handle.Call(virStoragePoolDestroy, nameof(virStoragePoolDestroy));
 
     /// <summary>Deletes the pool's backing storage (for a <c>dir</c> pool: removes the empty directory).</summary>
-    public void Delete(virStoragePoolDeleteFlags flags = 0) => Call(p => virStoragePoolDelete(p, (uint)flags), nameof(virStoragePoolDelete));
+    public void Delete(virStoragePoolDeleteFlags flags = 0) => _handle.Call(p => virStoragePoolDelete(p, (uint)flags), nameof(virStoragePoolDelete));
 
     /// <summary>Removes the pool's persistent definition.</summary>
-    public void Undefine() => Call(virStoragePoolUndefine, nameof(virStoragePoolUndefine));
+    public void Undefine() => _handle.Call(virStoragePoolUndefine, nameof(virStoragePoolUndefine));
 
     /// <summary>State and sizes.</summary>
     public StoragePoolInfo GetInfo()
@@ -107,11 +107,6 @@ public sealed unsafe class StoragePool : IDisposable
     /// <summary>Releases this reference (the pool itself is untouched).</summary>
     public void Dispose() => _handle.Dispose();
 
-    private int Call(Func<nint, int> call, string operation)
-    {
-        using var lease = _handle.Acquire();
-        return NativeCall.Check(call(lease.Pointer), operation);
-    }
 }
 
 /// <summary>A libvirt storage volume.</summary>
@@ -160,15 +155,13 @@ public sealed unsafe class StorageVolume : IDisposable
     /// <summary>Changes the volume's capacity to <paramref name="capacityBytes"/>.</summary>
     public void Resize(ulong capacityBytes, virStorageVolResizeFlags flags = 0)
     {
-        using var lease = _handle.Acquire();
-        NativeCall.Check(virStorageVolResize(lease.Pointer, capacityBytes, (uint)flags), nameof(virStorageVolResize));
+        _handle.Call(p => virStorageVolResize(p, capacityBytes, (uint)flags), nameof(virStorageVolResize));
     }
 
     /// <summary>Deletes the volume and its data.</summary>
     public void Delete(virStorageVolDeleteFlags flags = 0)
     {
-        using var lease = _handle.Acquire();
-        NativeCall.Check(virStorageVolDelete(lease.Pointer, (uint)flags), nameof(virStorageVolDelete));
+        _handle.Call(p => virStorageVolDelete(p, (uint)flags), nameof(virStorageVolDelete));
     }
 
     /// <summary>Starts an upload into the volume: send the bytes on <paramref name="stream"/>, then <see cref="LibvirtStream.Finish"/>.</summary>

@@ -11,6 +11,13 @@ internal abstract class LibvirtHandle : SafeHandle
 
     public override bool IsInvalid => handle == 0;
 
+    /// <summary>Calls libvirt with this object's pointer, held for the call, and throws on a negative result.</summary>
+    public int Call(Func<nint, int> call, string operation)
+    {
+        using var lease = Acquire();
+        return NativeCall.Check(call(lease.Pointer), operation);
+    }
+
     /// <summary>Keeps the object alive (and its pointer valid) for one call, even if another thread disposes it meanwhile.</summary>
     public Lease Acquire()
     {

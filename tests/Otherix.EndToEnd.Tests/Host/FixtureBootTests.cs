@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security;
 using Otherix.Testing;
 
 namespace Otherix.EndToEnd.Tests.Host;
@@ -71,7 +70,7 @@ public sealed class FixtureBootTests
 
         var consoleLog = Path.Combine(_work, "console.log");
         var xml = Path.Combine(_work, "domain.xml");
-        await File.WriteAllTextAsync(xml, DomainXml(_domain, overlay, seedIso, consoleLog));
+        await File.WriteAllTextAsync(xml, FixtureDomain.Xml(_domain, overlay, seedIso: seedIso, consoleLog: consoleLog));
 
         await Virsh(["define", xml]);
         var started = Stopwatch.StartNew();
@@ -122,41 +121,6 @@ public sealed class FixtureBootTests
         // What the guest prints is read from the serial log; drain socat's copy so it never blocks.
         _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
         return process;
-    }
-
-    private static string DomainXml(string name, string disk, string seedIso, string consoleLog)
-    {
-        static string E(string value) => SecurityElement.Escape(value);
-        return $"""
-            <domain type='qemu'>
-              <name>{E(name)}</name>
-              <memory unit='MiB'>256</memory>
-              <vcpu>1</vcpu>
-              <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
-              <features><acpi/></features>
-              <on_poweroff>destroy</on_poweroff>
-              <on_reboot>restart</on_reboot>
-              <on_crash>destroy</on_crash>
-              <devices>
-                <disk type='file' device='disk'>
-                  <driver name='qemu' type='qcow2'/>
-                  <source file='{E(disk)}'/>
-                  <target dev='vda' bus='virtio'/>
-                </disk>
-                <disk type='file' device='cdrom'>
-                  <driver name='qemu' type='raw'/>
-                  <source file='{E(seedIso)}'/>
-                  <target dev='hdc' bus='ide'/>
-                  <readonly/>
-                </disk>
-                <serial type='pty'>
-                  <log file='{E(consoleLog)}' append='off'/>
-                  <target port='0'/>
-                </serial>
-                <console type='pty'><target type='serial' port='0'/></console>
-              </devices>
-            </domain>
-            """;
     }
 
     private static Task<string> WaitForConsoleAsync(string path, Func<string, bool> done, TimeSpan deadline) =>

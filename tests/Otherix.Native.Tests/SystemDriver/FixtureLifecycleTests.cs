@@ -142,7 +142,7 @@ public sealed class FixtureLifecycleTests
         }
 
         var uuid = Guid.NewGuid();
-        using var domain = connection.DefineDomain(DomainXml(_name, uuid, root.Path));
+        using var domain = connection.DefineDomain(FixtureDomain.Xml(_name, root.Path, uuid));
         Assert.That(domain.Uuid, Is.EqualTo(uuid));
         domain.Start();
 
@@ -231,27 +231,6 @@ public sealed class FixtureLifecycleTests
           <allocation unit='bytes'>{bytes}</allocation>
           <target><format type='{format}'/></target>
         </volume>
-        """;
-
-    private static string DomainXml(string name, Guid uuid, string disk) => $"""
-        <domain type='qemu'>
-          <name>{name}</name>
-          <uuid>{uuid}</uuid>
-          <memory unit='MiB'>256</memory>
-          <vcpu>1</vcpu>
-          <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
-          <features><acpi/></features>
-          <on_poweroff>destroy</on_poweroff>
-          <devices>
-            <disk type='file' device='disk'>
-              <driver name='qemu' type='qcow2'/>
-              <source file='{SecurityElement.Escape(disk)}'/>
-              <target dev='vda' bus='virtio'/>
-            </disk>
-            <serial type='pty'><target port='0'/></serial>
-            <console type='pty'><target type='serial' port='0'/></console>
-          </devices>
-        </domain>
         """;
 
     private static async Task<string[]> VirshNames(string command)
