@@ -1,0 +1,48 @@
+using Otherix.Agent.Driver;
+using Otherix.Agent.Templates;
+using Otherix.Native;
+using Otherix.Testing;
+
+namespace Otherix.Agent.Tests.Driver;
+
+[NonParallelizable]
+public sealed class RestartAndProbeTests
+{
+    [Test]
+    public async Task NewDriverInstance_SeesTheVmsOfThePreviousOne()
+    {
+        await using var h = await DriverHarness.StartAsync();
+        h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
+        var spec = h.Spec("keep-1");
+        await h.Driver.CreateVmAsync(spec, "task-k");
+
+        // An agent restart: a fresh driver with the same state directory and nothing in memory.
+        using var restarted = new LibvirtVmDriver(
+            () => Connection.Open(LibvirtHost.SystemUri), new XmlTemplateRenderer(Path.Combine(RepoLayout.Root, "templates")), h.Paths,
+            new HttpClient(), TimeProvider.System, new AccelerationProbe(h.Paths, TimeProvider.System) { Forced = "qemu" });
+
+        var seen = restarted.ListVms().Single();
+        Assert.That((seen.Id, seen.Name, seen.State, seen.Pool), Is.EqualTo((spec.Id, "keep-1", VmState.Running, h.PoolName)));
+        Assert.That(restarted.ScanPool(h.PoolName).Images.Single().Name, Is.EqualTo("fixture.qcow2"));
+    }
+
+    [Test]
+    public async Task AccelerationProbe_AgreesWithTheHostProbe()
+    {
+        await using var h = await DriverHarness.StartAsync();
+        h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
+        var hostVerdict = (await CommandRunner.RunAsync(Path.Combine(RepoLayout.Root, "tools", "host", "accel-probe.sh"), [RepoLayout.FixtureImage], TimeSpan.FromSeconds(60)))
+            .EnsureSuccess("accel-probe.sh").StandardOutput.Trim();
+        var probe = new AccelerationProbe(new AgentPaths(Path.Combine(h.Root, "probe-state")), TimeProvider.System);
+        using var connection = Connection.Open(LibvirtHost.SystemUri);
+        using var pool = connection.LookupStoragePoolByName($"otx-{h.PoolName}");
+
+        var verdict = await probe.DomainTypeAsync(connection, new XmlTemplateRenderer(Path.Combine(RepoLayout.Root, "templates")), ArchProfile.X8664,
+            pool, RepoLayout.FixtureImage, "qcow2", CancellationToken.None);
+
+        Assert.That(verdict, Is.EqualTo(hostVerdict == "kvm" ? "kvm" : "qemu"));
+        Assert.That(await File.ReadAllTextAsync(Path.Combine(h.Root, "probe-state", "acceleration")), Does.EndWith($" {verdict}\n"));
+        Assert.That(await DriverHarness.Virsh("list", "--all", "--name"), Does.Not.Contain("otx-accel-probe"));
+        Assert.That(await DriverHarness.Virsh("vol-list", $"otx-{h.PoolName}"), Does.Not.Contain("otx-accel-probe"));
+    }
+}
