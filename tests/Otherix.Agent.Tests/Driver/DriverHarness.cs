@@ -58,7 +58,7 @@ internal sealed class DriverHarness : IAsyncDisposable
     public VmSpec Spec(string name, string? userData = null, string owner = "alice") =>
         new(Guid.NewGuid(), name, PoolName, FixtureUrl, Arch: "x86_64", Vcpus: 1, MemoryMib: 256, UserData: userData, Owner: owner);
 
-    public Task<string> ConsoleLogAsync(Guid id, Func<string, bool> done) =>
+    public Task<string> ConsoleLogAsync(Guid id, Func<string, bool> done, TimeSpan? deadline = null) =>
         Poll.UntilAsync(async () =>
         {
             var path = Path.Combine(Paths.VmDirectory(id), "console.log");
@@ -70,7 +70,7 @@ internal sealed class DriverHarness : IAsyncDisposable
             await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             using var reader = new StreamReader(stream);
             return (await reader.ReadToEndAsync()).Replace("\r", "", StringComparison.Ordinal);
-        }, done, TimeSpan.FromSeconds(120), $"expected text in the console log of {id}");
+        }, done, deadline ?? TimeSpan.FromSeconds(120), $"expected text in the console log of {id}");
 
     public static async Task<string> Virsh(params string[] args) =>
         (await CommandRunner.RunAsync("virsh", ["-c", LibvirtHost.SystemUri, .. args], TimeSpan.FromSeconds(60))).EnsureSuccess($"virsh {string.Join(' ', args)}").StandardOutput.Trim();
