@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using Otherix.Agent.Driver;
-using Otherix.Agent.Templates;
-using Otherix.Native;
 using Otherix.Testing;
 
 namespace Otherix.Agent.Tests.Driver;
@@ -51,9 +49,7 @@ public sealed class CrashRecoveryTests
         h.Server.ReleaseStalled();
 
         // The restarted agent runs the same task again.
-        using var restarted = new LibvirtVmDriver(
-            () => Connection.Open(LibvirtHost.SystemUri), new XmlTemplateRenderer(Path.Combine(RepoLayout.Root, "templates")), h.Paths,
-            new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, TimeProvider.System, new AccelerationProbe(h.Paths, TimeProvider.System) { Forced = "qemu" });
+        using var restarted = DriverHarness.NewDriver(h.Paths);
         var status = await restarted.CreateVmAsync(spec, "task-crash");
         var again = await restarted.CreateVmAsync(spec, "task-crash");
 

@@ -40,20 +40,20 @@ internal sealed class DriverHarness : IAsyncDisposable
         Directory.CreateDirectory(root, (UnixFileMode)0b111_101_101);
         var server = await LoopbackFileServer.StartAsync();
         server.Serve("fixture.qcow2", RepoLayout.FixtureImage);
-        var paths = new AgentPaths(Path.Combine(root, "state"));
-        var driver = new LibvirtVmDriver(
+        var driver = NewDriver(new AgentPaths(Path.Combine(root, "state")));
+        return new DriverHarness(root, server, driver, $"t{id}");
+    }
+
+    /// <summary>A driver as the agent would make it (TCG forced, 5 s stall timeout); also what a restarted agent gets.</summary>
+    public static LibvirtVmDriver NewDriver(AgentPaths paths) =>
+        new(
             () => Connection.Open(LibvirtHost.SystemUri),
             new XmlTemplateRenderer(Path.Combine(RepoLayout.Root, "templates")),
             paths,
             new HttpClient { Timeout = Timeout.InfiniteTimeSpan },
             TimeProvider.System,
             new AccelerationProbe(paths, TimeProvider.System) { Forced = "qemu" },
-            new ImageCacheOptions { StallTimeout = TimeSpan.FromSeconds(5) })
-        {
-            StopTimeout = TimeSpan.FromSeconds(60),
-        };
-        return new DriverHarness(root, server, driver, $"t{id}");
-    }
+            new ImageCacheOptions { StallTimeout = TimeSpan.FromSeconds(5) });
 
     public VmSpec Spec(string name, string? userData = null, string owner = "alice") =>
         new(Guid.NewGuid(), name, PoolName, FixtureUrl, Arch: "x86_64", Vcpus: 1, MemoryMib: 256, UserData: userData, Owner: owner);

@@ -17,9 +17,7 @@ public sealed class RestartAndProbeTests
         await h.Driver.CreateVmAsync(spec, "task-k");
 
         // An agent restart: a fresh driver with the same state directory and nothing in memory.
-        using var restarted = new LibvirtVmDriver(
-            () => Connection.Open(LibvirtHost.SystemUri), new XmlTemplateRenderer(Path.Combine(RepoLayout.Root, "templates")), h.Paths,
-            new HttpClient(), TimeProvider.System, new AccelerationProbe(h.Paths, TimeProvider.System) { Forced = "qemu" });
+        using var restarted = DriverHarness.NewDriver(h.Paths);
 
         var seen = restarted.ListVms().Single();
         Assert.That((seen.Id, seen.Name, seen.State, seen.Pool), Is.EqualTo((spec.Id, "keep-1", VmState.Running, h.PoolName)));
