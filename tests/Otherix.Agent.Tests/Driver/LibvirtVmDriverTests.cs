@@ -42,6 +42,7 @@ public sealed class LibvirtVmDriverTests
         await ExpectInvalidState(h, spec.Id, VmAction.Pause, "paused");
         await Act(h, spec.Id, VmAction.Resume, "running");
         await Act(h, spec.Id, VmAction.Reset, "running");
+        await Act(h, spec.Id, VmAction.Reboot, "running");
         await ExpectInvalidState(h, spec.Id, VmAction.Start, "running");
         await h.ConsoleLogAsync(spec.Id, t => t.Split("otherix-fixture: kernel").Length > 2 && t.EndsWith("web-1 login: ", StringComparison.Ordinal));
         await Act(h, spec.Id, VmAction.Stop, "shut off");
@@ -168,6 +169,30 @@ public sealed class LibvirtVmDriverTests
 
         Assert.That(results.Select(r => r.State), Is.All.EqualTo(VmState.Running));
         Assert.That(h.Server.GetCount("fixture.qcow2"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Create_DiskGib_GrowsTheOverlay_AndRefusesLessThanTheImage()
+    {
+        await using var h = await DriverHarness.StartAsync();
+        var pool = h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
+        // A qcow2 header that announces a 2 GiB disk: enough for the size check, which comes before any volume.
+        var header = new byte[512];
+        new byte[] { (byte)'Q', (byte)'F', (byte)'I', 0xfb }.CopyTo(header, 0);
+        header[7] = 3;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(header.AsSpan(24), 2UL << 30);
+        h.Server.Serve("big.qcow2", header);
+
+        var tooSmall = Assert.ThrowsAsync<VmDriverException>(() => h.Driver.CreateVmAsync(
+            h.Spec("small-1") with { ImageUrl = new Uri(h.Server.BaseAddress, "big.qcow2").ToString(), DiskGib = 1 }, "t-small"));
+        Assert.That(tooSmall!.Code, Is.EqualTo(DriverErrorCodes.DiskTooSmall));
+        Assert.That(await DriverHarness.Virsh("vol-list", pool.LibvirtName), Does.Not.Contain(".qcow2"));
+
+        var grown = h.Spec("grown-1") with { DiskGib = 2 };
+        await h.Driver.CreateVmAsync(grown, "t-grown");
+        var volInfo = await DriverHarness.Virsh("vol-info", "--bytes", "--pool", pool.LibvirtName, $"{grown.Id:D}.qcow2");
+        Assert.That(volInfo, Does.Contain($"Capacity:       {2L << 30} bytes"));
+        await h.ConsoleLogAsync(grown.Id, t => t.Contains("grown-1 login:", StringComparison.Ordinal));
     }
 
     private static async Task Act(DriverHarness h, Guid id, VmAction action, string virshState)
