@@ -52,7 +52,8 @@ test: ## run every test; prints "tests: N passed, N failed, N skipped"
 	@if tools/fixture/build.sh >/dev/null 2>.artifacts-fixture.log; then rm -f .artifacts-fixture.log; \
 	 else echo "test: fixture image not built ($$(tail -n 1 .artifacts-fixture.log)); tests that need it are ignored (failed in CI)"; rm -f .artifacts-fixture.log; fi
 	@rm -rf $(RESULTS)
-	@$(DOTNET) test Otherix.sln -c $(CONFIG) --logger trx --results-directory $(RESULTS); \
+	@# -m:1: one test project at a time; they share the host's libvirtd (and one restarts it).
+	@$(DOTNET) test Otherix.sln -c $(CONFIG) -m:1 --logger trx --results-directory $(RESULTS); \
 	 rc=$$?; tools/test/summary.sh $(RESULTS); exit $$rc
 
 clean: ## remove build output (keeps the fixture cache)

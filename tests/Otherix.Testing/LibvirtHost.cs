@@ -14,6 +14,28 @@ public static class LibvirtHost
     /// <summary>Ignores the test outside CI, or fails it in CI, when <c>qemu:///system</c> does not answer.</summary>
     public static void RequireSystem() => HostRequirement.Require("libvirtd not reachable", WhySystemUnreachable);
 
+    /// <summary>
+    /// Restarts libvirtd (systemd's unit where systemd runs, else the daemon started by
+    /// tools/host/setup.sh) and waits until it answers again. Running domains keep running.
+    /// </summary>
+    public static async Task RestartDaemonAsync()
+    {
+        if (Directory.Exists("/run/systemd/system"))
+        {
+            (await CommandRunner.RunAsync("systemctl", ["restart", "libvirtd"], TimeSpan.FromSeconds(60))).EnsureSuccess("systemctl restart libvirtd");
+        }
+        else
+        {
+            await CommandRunner.RunAsync("pkill", ["-TERM", "-x", "libvirtd"], TimeSpan.FromSeconds(10));
+            await Poll.UntilAsync(
+                async () => (await CommandRunner.RunAsync("pgrep", ["-x", "libvirtd"], TimeSpan.FromSeconds(10))).ExitCode,
+                code => code != 0, TimeSpan.FromSeconds(30), "libvirtd exited");
+            (await CommandRunner.RunAsync("libvirtd", ["-d"], TimeSpan.FromSeconds(30))).EnsureSuccess("libvirtd -d");
+        }
+
+        await Poll.UntilAsync(() => Task.FromResult(Probe(SystemUri)), reason => reason is null, TimeSpan.FromSeconds(30), "libvirtd answering again");
+    }
+
     /// <summary>Null when <paramref name="uri"/> answers <c>virsh version</c>; otherwise the reason.</summary>
     public static string? Probe(string uri)
     {

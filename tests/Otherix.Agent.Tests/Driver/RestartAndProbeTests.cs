@@ -25,6 +25,23 @@ public sealed class RestartAndProbeTests
     }
 
     [Test]
+    public async Task LibvirtdRestart_NothingIsLost_AndTheDriverReconnects()
+    {
+        await using var h = await DriverHarness.StartAsync();
+        h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
+        var spec = h.Spec("survive-1");
+        await h.Driver.CreateVmAsync(spec, "task-s");
+
+        await LibvirtHost.RestartDaemonAsync();
+
+        var after = h.Driver.ListVms().Single();
+        Assert.That((after.Id, after.State, after.Pool), Is.EqualTo((spec.Id, VmState.Running, h.PoolName)));
+        await h.Driver.ActAsync(spec.Id, VmAction.Pause);
+        Assert.That(await DriverHarness.Virsh("domstate", "otx-survive-1"), Is.EqualTo("paused"));
+        Assert.That(h.Driver.ScanPool(h.PoolName).Images.Single().Name, Is.EqualTo("fixture.qcow2"));
+    }
+
+    [Test]
     public async Task AccelerationProbe_AgreesWithTheHostProbe()
     {
         await using var h = await DriverHarness.StartAsync();
