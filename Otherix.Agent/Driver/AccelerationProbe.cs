@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Otherix.Agent.Templates;
 using Otherix.Native;
 using Otherix.Native.Generated;
@@ -12,8 +14,9 @@ namespace Otherix.Agent.Driver;
 /// and is watched for <see cref="Window"/>; the verdict is kept for this boot in
 /// <c>&lt;state&gt;/acceleration</c>.
 /// </summary>
-public sealed class AccelerationProbe(AgentPaths paths, TimeProvider time)
+public sealed partial class AccelerationProbe(AgentPaths paths, TimeProvider time, ILogger<AccelerationProbe>? logger = null)
 {
+    private readonly ILogger _log = logger ?? NullLogger<AccelerationProbe>.Instance;
     private readonly Lock _gate = new();
     private string? _verdict;
 
@@ -31,27 +34,29 @@ public sealed class AccelerationProbe(AgentPaths paths, TimeProvider time)
         Connection connection, XmlTemplateRenderer renderer, ArchProfile arch, StoragePool pool, string probeDisk, string probeDiskFormat, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        if (Forced is not null)
-        {
-            return Forced;
-        }
-
         lock (_gate)
         {
-            _verdict ??= ReadRemembered();
             if (_verdict is not null)
             {
                 return _verdict;
             }
+
+            if (Forced is not null || ReadRemembered() is not null)
+            {
+                _verdict = Forced ?? ReadRemembered();
+                Log.Decided(_log, _verdict!, Forced is not null ? "set by configuration" : "probed earlier in this boot");
+                return _verdict!;
+            }
         }
 
-        var verdict = await ProbeAsync(connection, renderer, arch, pool, probeDisk, probeDiskFormat, cancellationToken).ConfigureAwait(false);
+        var (verdict, why) = await ProbeAsync(connection, renderer, arch, pool, probeDisk, probeDiskFormat, cancellationToken).ConfigureAwait(false);
         lock (_gate)
         {
             _verdict = verdict;
             Remember(verdict);
         }
 
+        Log.Decided(_log, verdict, why);
         return verdict;
     }
 
@@ -63,23 +68,25 @@ public sealed class AccelerationProbe(AgentPaths paths, TimeProvider time)
             _verdict = "qemu";
             Remember(_verdict);
         }
+
+        Log.Decided(_log, "qemu", "a KVM start failed");
     }
 
-    private async Task<string> ProbeAsync(
+    private async Task<(string Verdict, string Why)> ProbeAsync(
         Connection connection, XmlTemplateRenderer renderer, ArchProfile arch, StoragePool pool, string probeDisk, string probeDiskFormat, CancellationToken cancellationToken)
     {
         if (!File.Exists("/dev/kvm"))
         {
-            return "qemu";
+            return ("qemu", "/dev/kvm does not exist");
         }
 
         try
         {
             _ = connection.GetDomainCapabilities(arch: arch.Arch, virtType: "kvm");
         }
-        catch (LibvirtException)
+        catch (LibvirtException e)
         {
-            return "qemu";
+            return ("qemu", $"libvirt offers no kvm domains: {e.LibvirtMessage}");
         }
 
         var id = Guid.NewGuid();
@@ -104,16 +111,18 @@ public sealed class AccelerationProbe(AgentPaths paths, TimeProvider time)
                     await watch.WaitForAsync(
                         e => e.DomainUuid == id && e.Event is virDomainEventType.VIR_DOMAIN_EVENT_SUSPENDED or virDomainEventType.VIR_DOMAIN_EVENT_STOPPED or virDomainEventType.VIR_DOMAIN_EVENT_CRASHED,
                         linked.Token).ConfigureAwait(false);
-                    return "qemu";
+                    return ("qemu", $"a probe guest under KVM stopped by itself ({domain.GetState().State}), as on hosts with a broken or paravirtual KVM");
                 }
                 catch (OperationCanceledException) when (window.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
-                    return domain.GetState().State == virDomainState.VIR_DOMAIN_RUNNING ? "kvm" : "qemu";
+                    return domain.GetState().State == virDomainState.VIR_DOMAIN_RUNNING
+                        ? ("kvm", $"a probe guest ran under KVM for {Window.TotalSeconds:F0} s")
+                        : ("qemu", "the probe guest under KVM was not running at the end of the window");
                 }
             }
-            catch (LibvirtException)
+            catch (LibvirtException e)
             {
-                return "qemu";
+                return ("qemu", $"a probe guest could not start under KVM: {e.LibvirtMessage}");
             }
             finally
             {
@@ -152,4 +161,10 @@ public sealed class AccelerationProbe(AgentPaths paths, TimeProvider time)
 
     private static string BootId() =>
         File.Exists("/proc/sys/kernel/random/boot_id") ? File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim() : "unknown";
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Guests run with domain type {DomainType}: {Why}")]
+        public static partial void Decided(ILogger logger, string domainType, string why);
+    }
 }

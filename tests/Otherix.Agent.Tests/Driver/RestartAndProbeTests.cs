@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using Otherix.Agent.Driver;
 using Otherix.Agent.Templates;
 using Otherix.Native;
@@ -48,12 +49,20 @@ public sealed class RestartAndProbeTests
         h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
         var hostVerdict = (await CommandRunner.RunAsync(Path.Combine(RepoLayout.Root, "tools", "host", "accel-probe.sh"), [RepoLayout.FixtureImage], TimeSpan.FromSeconds(60)))
             .EnsureSuccess("accel-probe.sh").StandardOutput.Trim();
-        var probe = new AccelerationProbe(new AgentPaths(Path.Combine(h.Root, "probe-state")), TimeProvider.System);
+        var log = new FakeLogger<AccelerationProbe>();
+        var probe = new AccelerationProbe(new AgentPaths(Path.Combine(h.Root, "probe-state")), TimeProvider.System, log);
         using var connection = Connection.Open(LibvirtHost.SystemUri);
         using var pool = connection.LookupStoragePoolByName($"otx-{h.PoolName}");
 
-        var verdict = await probe.DomainTypeAsync(connection, new XmlTemplateRenderer(Path.Combine(RepoLayout.Root, "templates")), ArchProfile.X8664,
-            pool, RepoLayout.FixtureImage, "qcow2", CancellationToken.None);
+        var renderer = new XmlTemplateRenderer(Path.Combine(RepoLayout.Root, "templates"));
+        var verdict = await probe.DomainTypeAsync(connection, renderer, ArchProfile.X8664, pool, RepoLayout.FixtureImage, "qcow2", CancellationToken.None);
+        var again = await probe.DomainTypeAsync(connection, renderer, ArchProfile.X8664, pool, RepoLayout.FixtureImage, "qcow2", CancellationToken.None);
+
+        Assert.That(again, Is.EqualTo(verdict));
+        var logged = log.Collector.GetSnapshot();
+        Assert.That(logged, Has.Count.EqualTo(1), "the verdict is logged once");
+        TestContext.Out.WriteLine(logged[0].Message);
+        Assert.That(logged[0].Message, Does.StartWith($"Guests run with domain type {verdict}: "));
 
         Assert.That(verdict, Is.EqualTo(hostVerdict == "kvm" ? "kvm" : "qemu"));
         Assert.That(await File.ReadAllTextAsync(Path.Combine(h.Root, "probe-state", "acceleration")), Does.EndWith($" {verdict}\n"));
