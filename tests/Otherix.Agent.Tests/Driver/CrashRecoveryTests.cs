@@ -20,7 +20,7 @@ public sealed class CrashRecoveryTests
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[]
         {
-            Path.Combine(AppContext.BaseDirectory, "Otherix.Agent.CrashHelper.dll"), h.Paths.StateDirectory, Path.Combine(RepoLayout.Root, "templates"),
+            Path.Combine(AppContext.BaseDirectory, "Otherix.TestHelper.dll"), "agent-create", h.Paths.StateDirectory, Path.Combine(RepoLayout.Root, "templates"),
             h.PoolName, h.FixtureUrl, spec.Id.ToString("D"), spec.Name, "task-crash",
         })
         {

@@ -1,0 +1,47 @@
+using LiteDB;
+using Otherix.Agent.Driver;
+using Otherix.Agent.Images;
+using Otherix.Agent.Templates;
+using Otherix.Control.Store;
+using Otherix.Native;
+
+// Runs product code in a process of its own, so a test can kill it at a chosen moment.
+//   agent-create <state-dir> <templates-dir> <pool> <image-url> <vm-id> <vm-name> <task-id>
+//   store-write <db-path> <first-id>     inserts first-id, first-id+1, ... printing "ack <id>" once each is committed
+return args.FirstOrDefault() switch
+{
+    "agent-create" when args.Length == 8 => await AgentCreateAsync(args[1..]),
+    "store-write" when args.Length == 3 => StoreWrite(args[1], long.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Otherix.TestHelper agent-create <state-dir> <templates-dir> <pool> <image-url> <vm-id> <vm-name> <task-id>");
+    Console.Error.WriteLine("       Otherix.TestHelper store-write <db-path> <first-id>");
+    return 2;
+}
+
+static async Task<int> AgentCreateAsync(string[] a)
+{
+    var paths = new AgentPaths(a[0]);
+    using var driver = new LibvirtVmDriver(
+        () => Connection.Open("qemu:///system"), new XmlTemplateRenderer(a[1]), paths, new HttpClient { Timeout = Timeout.InfiniteTimeSpan },
+        TimeProvider.System, new AccelerationProbe(paths, TimeProvider.System) { Forced = "qemu" });
+    var progress = new Progress<ImageProgress>(p => Console.WriteLine($"progress {p.Downloaded}"));
+    await driver.CreateVmAsync(new VmSpec(Guid.Parse(a[4]), a[5], a[2], a[3], MemoryMib: 256), a[6], progress);
+    Console.WriteLine("created");
+    return 0;
+}
+
+static int StoreWrite(string path, long first)
+{
+    using var store = StateDatabase.Open(path);
+    using var stdout = new StreamWriter(Console.OpenStandardOutput()) { AutoFlush = true };
+    for (var id = first; ; id++)
+    {
+        var doc = new BsonDocument { ["_id"] = id, ["payload"] = new string('x', 200 + (int)(id % 700)) };
+        store.Write(db => db.GetCollection("durability_probe").Insert(doc));
+        stdout.WriteLine($"ack {id}");
+    }
+}
