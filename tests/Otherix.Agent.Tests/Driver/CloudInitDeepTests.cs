@@ -1,4 +1,3 @@
-using Otherix.Agent.Driver;
 using Otherix.Testing;
 
 namespace Otherix.Agent.Tests.Driver;
@@ -23,7 +22,6 @@ public sealed class CloudInitDeepTests
         HostRequirement.Require("cloud-init image missing", File.Exists(image) ? null : $"{image} does not exist (make fixture-cloud)");
         await using var h = await DriverHarness.StartAsync();
         h.Server.Serve("otherix-cloud.qcow2", image);
-        h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
         var marker = $"OTHERIX-DEEP-{Guid.NewGuid():N}";
         var spec = h.Spec("deep-1", $"#cloud-config\nruncmd:\n  - echo {marker} > /dev/ttyS0\n") with
         {

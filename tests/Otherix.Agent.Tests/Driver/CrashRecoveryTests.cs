@@ -11,7 +11,7 @@ public sealed class CrashRecoveryTests
     public async Task AgentKilledMidDownload_SameTaskAgain_OneDomainOneOverlayNoOrphans()
     {
         await using var h = await DriverHarness.StartAsync();
-        var pool = h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
+        var pool = h.Pool;
         h.Server.SetFault("fixture.qcow2", new FileFault.Stall(1 << 20));
         var spec = h.Spec("crash-1");
         var images = Path.Combine(h.PoolPath, "images");

@@ -25,6 +25,9 @@ internal sealed class DriverHarness : IAsyncDisposable
 
     public string PoolName { get; }
 
+    /// <summary>The pool every test starts with, as <see cref="LibvirtVmDriver.EnsurePool"/> first reported it.</summary>
+    public PoolStatus Pool { get; private set; } = null!;
+
     public string PoolPath => Path.Combine(Root, "pool");
 
     public AgentPaths Paths => new(Path.Combine(Root, "state"));
@@ -41,7 +44,9 @@ internal sealed class DriverHarness : IAsyncDisposable
         var server = await LoopbackFileServer.StartAsync();
         server.Serve("fixture.qcow2", RepoLayout.FixtureImage);
         var driver = NewDriver(new AgentPaths(Path.Combine(root, "state")));
-        return new DriverHarness(root, server, driver, $"t{id}");
+        var harness = new DriverHarness(root, server, driver, $"t{id}");
+        harness.Pool = driver.EnsurePool(new PoolSpec(harness.PoolName, harness.PoolPath));
+        return harness;
     }
 
     /// <summary>A driver as the agent would make it (TCG forced, 5 s stall timeout); also what a restarted agent gets.</summary>

@@ -12,7 +12,7 @@ public sealed class LibvirtVmDriverTests
     public async Task Create_BootsTheFixtureWithOurSeed_AndEveryActionChangesTheDomainState()
     {
         await using var h = await DriverHarness.StartAsync();
-        var pool = h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
+        var pool = h.Pool;
         Assert.That(pool.LibvirtName, Is.EqualTo($"otx-{h.PoolName}"));
         Assert.That(pool.Images, Is.Empty);
         Assert.That(await DriverHarness.Virsh("pool-info", pool.LibvirtName), Does.Contain("Autostart:      yes").And.Contain("running"));
@@ -71,7 +71,6 @@ public sealed class LibvirtVmDriverTests
     public async Task Console_ReadsAndTypes_SecondAttachIsRefused()
     {
         await using var h = await DriverHarness.StartAsync();
-        h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
         var spec = h.Spec("con-1");
         await h.Driver.CreateVmAsync(spec, "task-c");
         await h.ConsoleLogAsync(spec.Id, t => t.Contains("con-1 login:", StringComparison.Ordinal));
@@ -96,7 +95,7 @@ public sealed class LibvirtVmDriverTests
     public async Task Create_DownloadFailures_LeaveNothingBehind()
     {
         await using var h = await DriverHarness.StartAsync();
-        var pool = h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
+        var pool = h.Pool;
 
         var missing = h.Spec("nf-1") with { ImageUrl = new Uri(h.Server.BaseAddress, "missing.qcow2").ToString() };
         var wrongSum = h.Spec("cs-1") with { ImageChecksum = $"sha256:{new string('a', 64)}" };
@@ -117,7 +116,6 @@ public sealed class LibvirtVmDriverTests
     public async Task Create_BadSpec_IsRefusedBeforeAnyWork()
     {
         await using var h = await DriverHarness.StartAsync();
-        h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
 
         foreach (var bad in new[]
         {
@@ -138,7 +136,6 @@ public sealed class LibvirtVmDriverTests
     public async Task DomainRemovedBehindOurBack_IsReportedMissing()
     {
         await using var h = await DriverHarness.StartAsync();
-        h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
         var spec = h.Spec("gone-1");
         await h.Driver.CreateVmAsync(spec, "task-g");
 
@@ -157,7 +154,6 @@ public sealed class LibvirtVmDriverTests
     public async Task ParallelCreates_OfOneImage_DownloadItOnce()
     {
         await using var h = await DriverHarness.StartAsync();
-        h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
         h.Server.SetFault("fixture.qcow2", new FileFault.Stall(4096));
         var a = h.Spec("par-a");
         var b = h.Spec("par-b");
@@ -175,7 +171,7 @@ public sealed class LibvirtVmDriverTests
     public async Task Create_DiskGib_GrowsTheOverlay_AndRefusesLessThanTheImage()
     {
         await using var h = await DriverHarness.StartAsync();
-        var pool = h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
+        var pool = h.Pool;
         // A qcow2 header that announces a 2 GiB disk: enough for the size check, which comes before any volume.
         var header = new byte[512];
         new byte[] { (byte)'Q', (byte)'F', (byte)'I', 0xfb }.CopyTo(header, 0);

@@ -13,7 +13,6 @@ public sealed class RestartAndProbeTests
     public async Task NewDriverInstance_SeesTheVmsOfThePreviousOne()
     {
         await using var h = await DriverHarness.StartAsync();
-        h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
         var spec = h.Spec("keep-1");
         await h.Driver.CreateVmAsync(spec, "task-k");
 
@@ -29,7 +28,6 @@ public sealed class RestartAndProbeTests
     public async Task LibvirtdRestart_NothingIsLost_AndTheDriverReconnects()
     {
         await using var h = await DriverHarness.StartAsync();
-        h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
         var spec = h.Spec("survive-1");
         await h.Driver.CreateVmAsync(spec, "task-s");
 
@@ -46,7 +44,6 @@ public sealed class RestartAndProbeTests
     public async Task AccelerationProbe_AgreesWithTheHostProbe()
     {
         await using var h = await DriverHarness.StartAsync();
-        h.Driver.EnsurePool(new PoolSpec(h.PoolName, h.PoolPath));
         var hostVerdict = (await CommandRunner.RunAsync(Path.Combine(RepoLayout.Root, "tools", "host", "accel-probe.sh"), [RepoLayout.FixtureImage], TimeSpan.FromSeconds(60)))
             .EnsureSuccess("accel-probe.sh").StandardOutput.Trim();
         var log = new FakeLogger<AccelerationProbe>();
