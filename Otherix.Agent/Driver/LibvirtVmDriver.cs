@@ -298,10 +298,22 @@ public sealed partial class LibvirtVmDriver : IDisposable
         }
     }
 
-    /// <summary>Runs a lifecycle action; an action that does not apply in the current state fails with <c>invalid_state</c> and changes nothing.</summary>
-    public async Task<VmStatus> ActAsync(Guid id, VmAction action, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs a lifecycle action for task <paramref name="taskId"/>. An action that does not apply in
+    /// the current state fails with <c>invalid_state</c> and changes nothing; repeating the task that
+    /// last acted on the VM (a retry after it finished) just reports the state.
+    /// </summary>
+    public async Task<VmStatus> ActAsync(Guid id, VmAction action, string taskId, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(taskId);
         using var domain = TryFindDomain(id) ?? throw NotFound(id);
+        var record = Path.Combine(_paths.VmDirectory(id), "last-action");
+        var done = $"{taskId} {action}";
+        if (File.Exists(record) && (await File.ReadAllTextAsync(record, cancellationToken).ConfigureAwait(false)).Trim() == done)
+        {
+            return Describe(domain);
+        }
+
         var state = domain.GetState().State;
         var allowed = action switch
         {
@@ -343,6 +355,11 @@ public sealed partial class LibvirtVmDriver : IDisposable
                 break;
         }
 
+        // Remembered (atomically) only once the action is done, so a retry after a crash redoes it.
+        Directory.CreateDirectory(_paths.VmDirectory(id));
+        var temporary = record + ".tmp";
+        await File.WriteAllTextAsync(temporary, done + "\n", cancellationToken).ConfigureAwait(false);
+        File.Move(temporary, record, overwrite: true);
         return Describe(domain);
     }
 

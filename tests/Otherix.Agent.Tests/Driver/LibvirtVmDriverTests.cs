@@ -41,6 +41,10 @@ public sealed class LibvirtVmDriverTests
         await Act(h, spec.Id, VmAction.Pause, "paused");
         await ExpectInvalidState(h, spec.Id, VmAction.Pause, "paused");
         await Act(h, spec.Id, VmAction.Resume, "running");
+        // A task that paused the VM, retried with the same id, succeeds without acting again.
+        await h.Driver.ActAsync(spec.Id, VmAction.Pause, "task-pause-once");
+        Assert.That((await h.Driver.ActAsync(spec.Id, VmAction.Pause, "task-pause-once")).State, Is.EqualTo(VmState.Paused));
+        await Act(h, spec.Id, VmAction.Resume, "running");
         await Act(h, spec.Id, VmAction.Reset, "running");
         await Act(h, spec.Id, VmAction.Reboot, "running");
         await ExpectInvalidState(h, spec.Id, VmAction.Start, "running");
@@ -144,7 +148,7 @@ public sealed class LibvirtVmDriverTests
 
         Assert.That(h.Driver.GetVm(spec.Id).State, Is.EqualTo(VmState.Missing));
         Assert.That(h.Driver.ListVms().Single().State, Is.EqualTo(VmState.Missing));
-        var error = Assert.ThrowsAsync<VmDriverException>(() => h.Driver.ActAsync(spec.Id, VmAction.Start));
+        var error = Assert.ThrowsAsync<VmDriverException>(() => h.Driver.ActAsync(spec.Id, VmAction.Start, "t-start"));
         Assert.That(error!.Code, Is.EqualTo(DriverErrorCodes.VmNotFound));
         h.Driver.DeleteVm(spec.Id);
         Assert.That(h.Driver.ListVms(), Is.Empty);
@@ -193,14 +197,14 @@ public sealed class LibvirtVmDriverTests
 
     private static async Task Act(DriverHarness h, Guid id, VmAction action, string virshState)
     {
-        await h.Driver.ActAsync(id, action);
+        await h.Driver.ActAsync(id, action, $"task-{action}-{Guid.NewGuid():N}");
         var name = h.Driver.GetVm(id).DomainName;
         Assert.That(await DriverHarness.Virsh("domstate", name), Is.EqualTo(virshState), $"after {action}");
     }
 
     private static Task ExpectInvalidState(DriverHarness h, Guid id, VmAction action, string current)
     {
-        var error = Assert.ThrowsAsync<VmDriverException>(() => h.Driver.ActAsync(id, action));
+        var error = Assert.ThrowsAsync<VmDriverException>(() => h.Driver.ActAsync(id, action, $"task-{Guid.NewGuid():N}"));
         Assert.That(error!.Code, Is.EqualTo(DriverErrorCodes.InvalidState));
         Assert.That(error.Message, Does.Contain(current));
         return Task.CompletedTask;

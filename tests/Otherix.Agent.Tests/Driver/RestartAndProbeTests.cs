@@ -35,7 +35,7 @@ public sealed class RestartAndProbeTests
 
         var after = h.Driver.ListVms().Single();
         Assert.That((after.Id, after.State, after.Pool), Is.EqualTo((spec.Id, VmState.Running, h.PoolName)));
-        await h.Driver.ActAsync(spec.Id, VmAction.Pause);
+        await h.Driver.ActAsync(spec.Id, VmAction.Pause, "task-p");
         Assert.That(await DriverHarness.Virsh("domstate", "otx-survive-1"), Is.EqualTo("paused"));
         Assert.That(h.Driver.ScanPool(h.PoolName).Images.Single().Name, Is.EqualTo("fixture.qcow2"));
     }
