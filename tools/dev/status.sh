@@ -18,9 +18,12 @@ for p in otherix otherix-api otherix-agent; do
 done
 cat <<'TXT'
 
+Built, exercised by the tests: libvirt bindings (Otherix.Native) and the agent's VM engine
+(pools, image cache, seed ISO, domain XML, lifecycle, console); see docs/agent.md.
+
 Not built yet, so `make dev` does not start them:
-  control plane REST API, users, tokens, state store   (issue: control plane foundation)
-  agent daemon: bootstrap, heartbeat, libvirt driver   (issues: cluster membership, libvirt driver)
+  control plane REST API, users, tokens, tasks         (issue: control plane foundation)
+  agent daemon: bootstrap, heartbeat, gRPC             (issue: cluster membership)
   one-command local cluster with a ready node          (issue: local cluster / dev pipeline)
 Run the tests with: make test
 TXT
