@@ -113,6 +113,9 @@ public static class DriverErrorCodes
     /// <summary>The guest did not power off within the stop timeout.</summary>
     public const string StopTimeout = "stop_timeout";
 
+    /// <summary>A piece of the VM (domain, volume, directory) could not be removed.</summary>
+    public const string DeleteFailed = "delete_failed";
+
     /// <summary>Another console session is attached to the VM.</summary>
     public const string ConsoleBusy = "console_busy";
 

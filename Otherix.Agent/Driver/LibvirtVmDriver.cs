@@ -294,7 +294,7 @@ public sealed partial class LibvirtVmDriver : IDisposable
 
         if (failures.Count > 0)
         {
-            throw new VmDriverException(DriverErrorCodes.InvalidState, $"VM {id} was only partly deleted: {string.Join("; ", failures)}");
+            throw new VmDriverException(DriverErrorCodes.DeleteFailed, $"VM {id} was only partly deleted: {string.Join("; ", failures)}");
         }
     }
 
@@ -724,7 +724,7 @@ public sealed partial class LibvirtVmDriver : IDisposable
         {
             if (!force)
             {
-                throw new VmDriverException(DriverErrorCodes.InvalidState, e.Message, e);
+                throw new VmDriverException(DriverErrorCodes.DeleteFailed, e.Message, e);
             }
 
             failures.Add(e.Message);
