@@ -41,11 +41,11 @@ public sealed partial class AccelerationProbe(AgentPaths paths, TimeProvider tim
                 return _verdict;
             }
 
-            if (Forced is not null || ReadRemembered() is not null)
+            if ((Forced ?? ReadRemembered()) is { } known)
             {
-                _verdict = Forced ?? ReadRemembered();
-                Log.Decided(_log, _verdict!, Forced is not null ? "set by configuration" : "probed earlier in this boot");
-                return _verdict!;
+                _verdict = known;
+                Log.Decided(_log, known, Forced is not null ? "set by configuration" : "probed earlier in this boot");
+                return known;
             }
         }
 

@@ -385,9 +385,9 @@ public sealed partial class LibvirtVmDriver : IDisposable
         {
             using (domain)
             {
-                if (domain.Name.StartsWith(Prefix, StringComparison.Ordinal) && ReadMetadata(domain) is not null)
+                if (domain.Name.StartsWith(Prefix, StringComparison.Ordinal) && ReadMetadata(domain) is { } metadata)
                 {
-                    result.Add(Describe(domain));
+                    result.Add(Describe(domain, metadata));
                 }
             }
         }
@@ -667,10 +667,11 @@ public sealed partial class LibvirtVmDriver : IDisposable
 
     private static VmDriverException NotFound(Guid id) => new(DriverErrorCodes.VmNotFound, $"VM {id} does not exist on this host");
 
-    private static VmStatus Describe(Domain domain)
+    private static VmStatus Describe(Domain domain) => Describe(domain, ReadMetadata(domain));
+
+    private static VmStatus Describe(Domain domain, Metadata? metadata)
     {
         var (state, reason) = domain.GetState();
-        var metadata = ReadMetadata(domain);
         var type = XDocument.Parse(domain.GetXml()).Root?.Attribute("type")?.Value;
         return new VmStatus(domain.Uuid, metadata?.Name ?? domain.Name[Prefix.Length..], domain.Name, StateOf(state), ReasonOf(state, reason), metadata?.Pool, type);
     }

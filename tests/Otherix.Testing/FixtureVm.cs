@@ -63,7 +63,7 @@ public sealed class FixtureVm : IAsyncDisposable
 
     /// <summary>Waits until the serial log satisfies <paramref name="done"/>.</summary>
     public Task<string> WaitForConsoleAsync(Func<string, bool> done, TimeSpan deadline) =>
-        Poll.UntilAsync(ReadConsoleAsync, done, deadline, $"expected text on the serial console of {Name}");
+        ConsoleLogFile.WaitForAsync(ConsoleLog, done, deadline, $"expected text on the serial console of {Name}");
 
     /// <summary>Waits until <c>virsh domstate</c> says <paramref name="state"/>.</summary>
     public Task<string> WaitForStateAsync(string state, TimeSpan deadline) =>
@@ -86,16 +86,4 @@ public sealed class FixtureVm : IAsyncDisposable
 
     private static Task<CommandResult> VirshUncheckedAsync(params string[] args) =>
         CommandRunner.RunAsync("virsh", ["-c", LibvirtHost.SystemUri, .. args], TimeSpan.FromSeconds(60));
-
-    private async Task<string> ReadConsoleAsync()
-    {
-        if (!File.Exists(ConsoleLog))
-        {
-            return "";
-        }
-
-        await using var stream = new FileStream(ConsoleLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream);
-        return (await reader.ReadToEndAsync().ConfigureAwait(false)).Replace("\r", "", StringComparison.Ordinal);
-    }
 }

@@ -64,21 +64,10 @@ internal sealed class DriverHarness : IAsyncDisposable
         new(Guid.NewGuid(), name, PoolName, FixtureUrl, Arch: "x86_64", Vcpus: 1, MemoryMib: 256, UserData: userData, Owner: owner);
 
     public Task<string> ConsoleLogAsync(Guid id, Func<string, bool> done, TimeSpan? deadline = null) =>
-        Poll.UntilAsync(async () =>
-        {
-            var path = Path.Combine(Paths.VmDirectory(id), "console.log");
-            if (!File.Exists(path))
-            {
-                return "";
-            }
+        ConsoleLogFile.WaitForAsync(
+            Path.Combine(Paths.VmDirectory(id), "console.log"), done, deadline ?? TimeSpan.FromSeconds(120), $"expected text in the console log of {id}");
 
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(stream);
-            return (await reader.ReadToEndAsync()).Replace("\r", "", StringComparison.Ordinal);
-        }, done, deadline ?? TimeSpan.FromSeconds(120), $"expected text in the console log of {id}");
-
-    public static async Task<string> Virsh(params string[] args) =>
-        (await CommandRunner.RunAsync("virsh", ["-c", LibvirtHost.SystemUri, .. args], TimeSpan.FromSeconds(60))).EnsureSuccess($"virsh {string.Join(' ', args)}").StandardOutput.Trim();
+    public static async Task<string> Virsh(params string[] args) => (await FixtureVm.VirshAsync(args)).StandardOutput.Trim();
 
     public async ValueTask DisposeAsync()
     {
