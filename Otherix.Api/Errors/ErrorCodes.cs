@@ -3,14 +3,32 @@ namespace Otherix.Api.Errors;
 /// <summary>Error codes shared by the control plane, the agent and the CLI; scripts match on these.</summary>
 public static class ErrorCodes
 {
-    /// <summary>A request field is missing or malformed.</summary>
+    /// <summary>A request field is missing or malformed, the body is not JSON or too large.</summary>
     public const string ValidationFailed = "validation_failed";
 
-    /// <summary>No or an invalid credential was presented.</summary>
+    /// <summary>No, a malformed, an expired or an unknown credential was presented.</summary>
     public const string Unauthenticated = "unauthenticated";
 
-    /// <summary>The caller's role does not allow the operation.</summary>
+    /// <summary>Login rejected: unknown email or wrong password (never says which).</summary>
+    public const string InvalidCredentials = "invalid_credentials";
+
+    /// <summary>The API token was revoked.</summary>
+    public const string TokenRevoked = "token_revoked";
+
+    /// <summary>The caller's role does not allow the operation (<c>details.required</c>).</summary>
     public const string PermissionDenied = "permission_denied";
+
+    /// <summary>The resource does not exist or the caller may not see it.</summary>
+    public const string NotFound = "not_found";
+
+    /// <summary>The route exists but not with this method.</summary>
+    public const string MethodNotAllowed = "method_not_allowed";
+
+    /// <summary>A duplicate or a state that does not allow the operation (<c>details.reason</c>).</summary>
+    public const string Conflict = "conflict";
+
+    /// <summary>Too many attempts; retry after <c>details.retry_after_seconds</c>.</summary>
+    public const string RateLimited = "rate_limited";
 
     /// <summary>The server failed in a way the caller cannot fix.</summary>
     public const string Internal = "internal";

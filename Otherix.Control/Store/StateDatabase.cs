@@ -16,13 +16,13 @@ public sealed class StateDatabase : IDisposable
     private readonly DurableFileStream _log;
     private readonly Lock _writer = new();
 
-    private StateDatabase(string path)
+    private StateDatabase(string path, BsonMapper? mapper)
     {
         Path = path;
         _data = new DurableFileStream(path);
         _log = new DurableFileStream(LogPathOf(path));
         Engine = new LiteEngine(new EngineSettings { DataStream = _data, LogStream = _log });
-        Database = new LiteDatabase(Engine, disposeOnClose: true);
+        Database = new LiteDatabase(Engine, mapper, disposeOnClose: true);
     }
 
     /// <summary>The data file.</summary>
@@ -36,11 +36,14 @@ public sealed class StateDatabase : IDisposable
     internal LiteDatabase Database { get; }
 
     /// <summary>Opens (creating if needed) the database at <paramref name="path"/>; its directory is created 0700.</summary>
-    public static StateDatabase Open(string path)
+    public static StateDatabase Open(string path) => Open(path, mapper: null);
+
+    /// <summary>Opens the database with a mapper for typed collections.</summary>
+    internal static StateDatabase Open(string path, BsonMapper? mapper)
     {
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return new StateDatabase(path);
+        return new StateDatabase(path, mapper);
     }
 
     /// <summary>
@@ -57,6 +60,23 @@ public sealed class StateDatabase : IDisposable
             return result;
         }
     }
+
+    /// <summary>Like <see cref="Write{T}"/>, with all of <paramref name="work"/> in one transaction.</summary>
+    internal T WriteAtomically<T>(Func<LiteDatabase, T> work) => Write(db =>
+    {
+        db.BeginTrans();
+        try
+        {
+            var result = work(db);
+            db.Commit();
+            return result;
+        }
+        catch
+        {
+            db.Rollback();
+            throw;
+        }
+    });
 
     /// <summary>Checkpoints and closes the files.</summary>
     public void Dispose()

@@ -1,0 +1,116 @@
+using Otherix.Api.Tasks;
+
+namespace Otherix.Control.Store;
+
+/// <summary>
+/// The control plane's state. Every method is synchronous and one atomic step; every method that
+/// changes something returns only after the change is on disk.
+/// </summary>
+public interface IStateStore
+{
+    /// <summary>Users.</summary>
+    IUserStore Users { get; }
+
+    /// <summary>API tokens.</summary>
+    IApiTokenStore ApiTokens { get; }
+
+    /// <summary>Tasks and their leases.</summary>
+    ITaskStore Tasks { get; }
+
+    /// <summary>The schema version the file is at.</summary>
+    int SchemaVersion { get; }
+
+    /// <summary>Reads something from the file; false when that fails (for <c>/readyz</c>).</summary>
+    bool IsReadable();
+}
+
+/// <summary>Users (soft-deleted ones are invisible to every method).</summary>
+public interface IUserStore
+{
+    /// <summary>By id.</summary>
+    UserRecord? Find(Guid id);
+
+    /// <summary>By email, case-insensitive.</summary>
+    UserRecord? FindByEmail(string email);
+
+    /// <summary>A page ordered by id.</summary>
+    Page<UserRecord> List(string? email, Guid? after, int limit);
+
+    /// <summary>Adds a user.</summary>
+    /// <exception cref="DuplicateKeyException">The email is taken.</exception>
+    void Insert(UserRecord user);
+
+    /// <summary>Saves changes to a live user; false if it no longer exists.</summary>
+    bool Update(UserRecord user);
+
+    /// <summary>Soft-deletes a user and revokes all their tokens in one step; false if it does not exist.</summary>
+    bool Delete(Guid id, DateTime now);
+
+    /// <summary>
+    /// Inserts the first admin unless the store was ever bootstrapped (a flag that outlives the user);
+    /// false when it was.
+    /// </summary>
+    bool Bootstrap(UserRecord admin);
+
+    /// <summary>Whether <see cref="Bootstrap"/> ever succeeded.</summary>
+    bool IsBootstrapped();
+}
+
+/// <summary>API tokens.</summary>
+public interface IApiTokenStore
+{
+    /// <summary>Adds a token.</summary>
+    void Insert(ApiTokenRecord token);
+
+    /// <summary>By id.</summary>
+    ApiTokenRecord? Find(Guid id);
+
+    /// <summary>By the SHA-256 of the secret.</summary>
+    ApiTokenRecord? FindByHash(string hash);
+
+    /// <summary>A user's tokens ordered by id.</summary>
+    Page<ApiTokenRecord> List(Guid userId, bool includeRevoked, Guid? after, int limit);
+
+    /// <summary>Marks it revoked (once); false if unknown.</summary>
+    bool Revoke(Guid id, DateTime now);
+
+    /// <summary>Records use.</summary>
+    void Touch(Guid id, DateTime now);
+}
+
+/// <summary>Tasks and the leases workers hold on them.</summary>
+public interface ITaskStore
+{
+    /// <summary>Adds a pending task.</summary>
+    void Insert(TaskRecord task);
+
+    /// <summary>By id.</summary>
+    TaskRecord? Find(Guid id);
+
+    /// <summary>A page, newest first.</summary>
+    Page<TaskRecord> List(TaskFilter filter, Guid? after, int limit);
+
+    /// <summary>
+    /// Claims the oldest pending task, or a running one whose lease ran out, for <paramref name="owner"/>
+    /// until <paramref name="leaseUntil"/>, counting an attempt. Null when there is nothing to do.
+    /// </summary>
+    TaskRecord? Claim(string owner, DateTime now, DateTime leaseUntil);
+
+    /// <summary>Extends a lease still held by <paramref name="owner"/>; null if it was lost, else the current record.</summary>
+    TaskRecord? Renew(Guid id, string owner, DateTime leaseUntil);
+
+    /// <summary>Saves progress if <paramref name="owner"/> still holds the lease.</summary>
+    bool SetProgress(Guid id, string owner, int progress);
+
+    /// <summary>Finishes a task still leased by <paramref name="owner"/> (status, error, finish time, lease dropped).</summary>
+    bool Finish(Guid id, string owner, TaskState status, string? errorCode, string? errorMessage, string? errorDetails, DateTime now);
+
+    /// <summary>Cancels a pending task or asks a running one to stop.</summary>
+    (CancelOutcome Outcome, TaskRecord? Task) Cancel(Guid id, DateTime now);
+
+    /// <summary>Ends the leases of every running task (at start-up: their holders died with the last process).</summary>
+    int ExpireAllLeases(DateTime now);
+
+    /// <summary>Deletes tasks finished with one of <paramref name="statuses"/> before <paramref name="cutoff"/>.</summary>
+    int DeleteFinished(IReadOnlyCollection<TaskState> statuses, DateTime cutoff);
+}

@@ -1,0 +1,426 @@
+using LiteDB;
+using Otherix.Api.Tasks;
+
+namespace Otherix.Control.Store;
+
+/// <summary>
+/// <see cref="IStateStore"/> on one LiteDB file (<c>&lt;data_dir&gt;/state.db</c>). Writes are serialized
+/// and synced by <see cref="StateDatabase"/>; reads run concurrently. Migrations run when it opens.
+/// </summary>
+public sealed class LiteDbStateStore : IStateStore, IDisposable
+{
+    private const string Meta = "meta";
+    private readonly StateDatabase _db;
+
+    private LiteDbStateStore(StateDatabase db)
+    {
+        _db = db;
+        Users = new UserStore(db);
+        ApiTokens = new ApiTokenStore(db);
+        Tasks = new TaskStore(db);
+    }
+
+    /// <inheritdoc />
+    public IUserStore Users { get; }
+
+    /// <inheritdoc />
+    public IApiTokenStore ApiTokens { get; }
+
+    /// <inheritdoc />
+    public ITaskStore Tasks { get; }
+
+    /// <inheritdoc />
+    public int SchemaVersion => ReadVersion(_db.Database);
+
+    /// <summary>The schema version this build writes.</summary>
+    public static int LatestSchemaVersion => Migrations.Count;
+
+    /// <summary>Opens <paramref name="path"/>, bringing its schema up to <see cref="LatestSchemaVersion"/>.</summary>
+    /// <exception cref="InvalidOperationException">A newer Otherix wrote the file.</exception>
+    public static LiteDbStateStore Open(string path)
+    {
+        var mapper = new BsonMapper { EnumAsInteger = false, SerializeNullValues = false };
+        var db = StateDatabase.Open(path, mapper);
+        try
+        {
+            Migrate(db);
+            return new LiteDbStateStore(db);
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public bool IsReadable()
+    {
+        try
+        {
+            return _db.Database.GetCollection(Meta).FindById("schema") is not null;
+        }
+        catch (LiteException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Checkpoints and closes the file.</summary>
+    public void Dispose() => _db.Dispose();
+
+    // Forward-only: entry i takes the file from version i to i+1. Never edit a shipped entry; append.
+    private static readonly IReadOnlyList<Action<LiteDatabase>> Migrations =
+    [
+        db =>
+        {
+            db.UtcDate = true;
+            var users = db.GetCollection<UserRecord>("users");
+            users.EnsureIndex(u => u.EmailKey, unique: true);
+            var tokens = db.GetCollection<ApiTokenRecord>("api_tokens");
+            tokens.EnsureIndex(t => t.Hash, unique: true);
+            tokens.EnsureIndex(t => t.UserId);
+            var tasks = db.GetCollection<TaskRecord>("tasks");
+            tasks.EnsureIndex(t => t.Status);
+            tasks.EnsureIndex(t => t.Type);
+            tasks.EnsureIndex(t => t.ResourceId);
+            tasks.EnsureIndex(t => t.CreatedBy);
+            tasks.EnsureIndex(t => t.FinishedAt);
+        },
+    ];
+
+    private static int ReadVersion(LiteDatabase db) => db.GetCollection(Meta).FindById("schema")?["version"].AsInt32 ?? 0;
+
+    private static void Migrate(StateDatabase db)
+    {
+        var version = ReadVersion(db.Database);
+        if (version > Migrations.Count)
+        {
+            throw new InvalidOperationException(
+                $"{db.Path} has schema version {version}, this build knows up to {Migrations.Count}: it was written by a newer Otherix; run that version or restore a backup");
+        }
+
+        for (; version < Migrations.Count; version++)
+        {
+            var next = version + 1;
+            var step = Migrations[version];
+            // UtcDate is a pragma, which LiteDB will not change inside a transaction: migrations run one
+            // step per write, then record the version; a crash in between re-runs an idempotent step.
+            db.Write(d =>
+            {
+                step(d);
+                return d.GetCollection(Meta).Upsert(new BsonDocument { ["_id"] = "schema", ["version"] = next });
+            });
+        }
+    }
+
+    private static TResult Guarded<TResult>(Func<TResult> work, string what)
+    {
+        try
+        {
+            return work();
+        }
+        catch (LiteException e) when (e.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
+        {
+            throw new DuplicateKeyException(what);
+        }
+    }
+
+    private sealed class UserStore(StateDatabase db) : IUserStore
+    {
+        private static ILiteCollection<UserRecord> Users(LiteDatabase d) => d.GetCollection<UserRecord>("users");
+
+        public UserRecord? Find(Guid id) => Users(db.Database).FindOne(u => u.Id == id && u.DeletedAt == null);
+
+        public UserRecord? FindByEmail(string email)
+        {
+            var key = email.ToLowerInvariant();
+            return Users(db.Database).FindOne(u => u.EmailKey == key);
+        }
+
+        public Page<UserRecord> List(string? email, Guid? after, int limit)
+        {
+            var query = Users(db.Database).Query().Where(u => u.DeletedAt == null);
+            if (email is not null)
+            {
+                var key = email.ToLowerInvariant();
+                query = query.Where(u => u.EmailKey == key);
+            }
+
+            if (after is { } a)
+            {
+                query = query.Where(u => u.Id > a);
+            }
+
+            return ToPage(query.OrderBy(u => u.Id).Limit(limit + 1).ToList(), limit, u => u.Id);
+        }
+
+        public void Insert(UserRecord user) =>
+            Guarded(() => db.Write(d => Users(d).Insert(user)), $"a user with email {user.Email} exists");
+
+        public bool Update(UserRecord user) => db.Write(d =>
+            Users(d).Exists(u => u.Id == user.Id && u.DeletedAt == null) && Users(d).Update(user));
+
+        public bool Delete(Guid id, DateTime now) => db.WriteAtomically(d =>
+        {
+            var user = Users(d).FindOne(u => u.Id == id && u.DeletedAt == null);
+            if (user is null)
+            {
+                return false;
+            }
+
+            user.DeletedAt = now;
+            user.UpdatedAt = now;
+            user.EmailKey = $"deleted:{user.Id}:{user.EmailKey}"; // frees the email for a new user
+            Users(d).Update(user);
+            var tokens = d.GetCollection<ApiTokenRecord>("api_tokens");
+            foreach (var token in tokens.Find(t => t.UserId == id && t.RevokedAt == null))
+            {
+                token.RevokedAt = now;
+                tokens.Update(token);
+            }
+
+            return true;
+        });
+
+        public bool Bootstrap(UserRecord admin) => Guarded(() => db.WriteAtomically(d =>
+        {
+            var meta = d.GetCollection(Meta);
+            if (meta.FindById("bootstrap") is not null)
+            {
+                return false;
+            }
+
+            Users(d).Insert(admin);
+            meta.Insert(new BsonDocument { ["_id"] = "bootstrap", ["user_id"] = admin.Id, ["at"] = admin.CreatedAt });
+            return true;
+        }), $"a user with email {admin.Email} exists");
+
+        public bool IsBootstrapped() => db.Database.GetCollection(Meta).FindById("bootstrap") is not null;
+    }
+
+    private sealed class ApiTokenStore(StateDatabase db) : IApiTokenStore
+    {
+        private static ILiteCollection<ApiTokenRecord> Tokens(LiteDatabase d) => d.GetCollection<ApiTokenRecord>("api_tokens");
+
+        public void Insert(ApiTokenRecord token) => Guarded(() => db.Write(d => Tokens(d).Insert(token)), "token collision");
+
+        public ApiTokenRecord? Find(Guid id) => Tokens(db.Database).FindById(id);
+
+        public ApiTokenRecord? FindByHash(string hash) => Tokens(db.Database).FindOne(t => t.Hash == hash);
+
+        public Page<ApiTokenRecord> List(Guid userId, bool includeRevoked, Guid? after, int limit)
+        {
+            var query = Tokens(db.Database).Query().Where(t => t.UserId == userId);
+            if (!includeRevoked)
+            {
+                query = query.Where(t => t.RevokedAt == null);
+            }
+
+            if (after is { } a)
+            {
+                query = query.Where(t => t.Id > a);
+            }
+
+            return ToPage(query.OrderBy(t => t.Id).Limit(limit + 1).ToList(), limit, t => t.Id);
+        }
+
+        public bool Revoke(Guid id, DateTime now) => db.Write(d =>
+        {
+            var token = Tokens(d).FindById(id);
+            if (token is null)
+            {
+                return false;
+            }
+
+            if (token.RevokedAt is null)
+            {
+                token.RevokedAt = now;
+                Tokens(d).Update(token);
+            }
+
+            return true;
+        });
+
+        public void Touch(Guid id, DateTime now) => db.Write(d =>
+        {
+            var token = Tokens(d).FindById(id);
+            if (token is not null)
+            {
+                token.LastUsedAt = now;
+                Tokens(d).Update(token);
+            }
+
+            return token;
+        });
+    }
+
+    private sealed class TaskStore(StateDatabase db) : ITaskStore
+    {
+        private static ILiteCollection<TaskRecord> Tasks(LiteDatabase d) => d.GetCollection<TaskRecord>("tasks");
+
+        public void Insert(TaskRecord task) => db.Write(d => Tasks(d).Insert(task));
+
+        public TaskRecord? Find(Guid id) => Tasks(db.Database).FindById(id);
+
+        public Page<TaskRecord> List(TaskFilter filter, Guid? after, int limit)
+        {
+            var query = Tasks(db.Database).Query();
+            if (filter.Status is { } status)
+            {
+                query = query.Where(t => t.Status == status);
+            }
+
+            if (filter.Type is { } type)
+            {
+                query = query.Where(t => t.Type == type);
+            }
+
+            if (filter.ResourceType is { } resourceType)
+            {
+                query = query.Where(t => t.ResourceType == resourceType);
+            }
+
+            if (filter.ResourceId is { } resourceId)
+            {
+                query = query.Where(t => t.ResourceId == resourceId);
+            }
+
+            if (filter.CreatedBy is { } createdBy)
+            {
+                query = query.Where(t => t.CreatedBy == createdBy);
+            }
+
+            if (after is { } a)
+            {
+                query = query.Where(t => t.Id < a);
+            }
+
+            return ToPage(query.OrderByDescending(t => t.Id).Limit(limit + 1).ToList(), limit, t => t.Id);
+        }
+
+        public TaskRecord? Claim(string owner, DateTime now, DateTime leaseUntil) => db.Write(d =>
+        {
+            var tasks = Tasks(d);
+            var task = tasks.Query().Where(t => t.Status == TaskState.Pending).OrderBy(t => t.Id).FirstOrDefault()
+                ?? tasks.Query().Where(t => t.Status == TaskState.Running && t.LeaseExpiresAt < now).OrderBy(t => t.Id).FirstOrDefault();
+            if (task is null)
+            {
+                return null;
+            }
+
+            task.Status = TaskState.Running;
+            task.LeaseOwner = owner;
+            task.LeaseExpiresAt = leaseUntil;
+            task.StartedAt ??= now;
+            task.Attempts++;
+            tasks.Update(task);
+            return task;
+        });
+
+        public TaskRecord? Renew(Guid id, string owner, DateTime leaseUntil) => db.Write(d =>
+        {
+            var task = Tasks(d).FindById(id);
+            if (task is null || task.Status != TaskState.Running || task.LeaseOwner != owner)
+            {
+                return null;
+            }
+
+            task.LeaseExpiresAt = leaseUntil;
+            Tasks(d).Update(task);
+            return task;
+        });
+
+        public bool SetProgress(Guid id, string owner, int progress) => db.Write(d =>
+        {
+            var task = Tasks(d).FindById(id);
+            if (task is null || task.Status != TaskState.Running || task.LeaseOwner != owner)
+            {
+                return false;
+            }
+
+            task.Progress = progress;
+            return Tasks(d).Update(task);
+        });
+
+        public bool Finish(Guid id, string owner, TaskState status, string? errorCode, string? errorMessage, string? errorDetails, DateTime now) => db.Write(d =>
+        {
+            var task = Tasks(d).FindById(id);
+            if (task is null || task.Status != TaskState.Running || task.LeaseOwner != owner)
+            {
+                return false;
+            }
+
+            task.Status = status;
+            task.ErrorCode = errorCode;
+            task.ErrorMessage = errorMessage;
+            task.ErrorDetails = errorDetails;
+            task.FinishedAt = now;
+            task.LeaseOwner = null;
+            task.LeaseExpiresAt = null;
+            if (status == TaskState.Success)
+            {
+                task.Progress = 100;
+            }
+
+            return Tasks(d).Update(task);
+        });
+
+        public (CancelOutcome Outcome, TaskRecord? Task) Cancel(Guid id, DateTime now) => db.Write<(CancelOutcome, TaskRecord?)>(d =>
+        {
+            var task = Tasks(d).FindById(id);
+            switch (task?.Status)
+            {
+                case null:
+                    return (CancelOutcome.NotFound, null);
+                case TaskState.Pending:
+                    task.Status = TaskState.Cancelled;
+                    task.CancelRequested = true;
+                    task.FinishedAt = now;
+                    Tasks(d).Update(task);
+                    return (CancelOutcome.Cancelled, task);
+                case TaskState.Running:
+                    task.CancelRequested = true;
+                    Tasks(d).Update(task);
+                    return (CancelOutcome.Requested, task);
+                default:
+                    return (CancelOutcome.AlreadyFinished, task);
+            }
+        });
+
+        public int ExpireAllLeases(DateTime now) => db.Write(d =>
+        {
+            var tasks = Tasks(d);
+            var running = tasks.Find(t => t.Status == TaskState.Running).ToList();
+            foreach (var task in running)
+            {
+                task.LeaseExpiresAt = now;
+                tasks.Update(task);
+            }
+
+            return running.Count;
+        });
+
+        public int DeleteFinished(IReadOnlyCollection<TaskState> statuses, DateTime cutoff) => db.Write(d =>
+        {
+            var total = 0;
+            foreach (var status in statuses)
+            {
+                total += Tasks(d).DeleteMany(t => t.Status == status && t.FinishedAt < cutoff);
+            }
+
+            return total;
+        });
+    }
+
+    private static Page<T> ToPage<T>(List<T> rows, int limit, Func<T, Guid> key) =>
+        rows.Count > limit ? new Page<T>(rows[..limit], key(rows[limit - 1])) : new Page<T>(rows, null);
+}
