@@ -9,4 +9,4 @@ public sealed record ErrorEnvelope([property: JsonPropertyName("error")] ApiErro
 public sealed record ApiError(
     [property: JsonPropertyName("code")] string Code,
     [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("details")] IReadOnlyDictionary<string, object?>? Details = null);
+    [property: JsonPropertyName("details"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, object?>? Details = null);

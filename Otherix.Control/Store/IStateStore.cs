@@ -36,6 +36,9 @@ public interface IUserStore
     /// <summary>A page ordered by id.</summary>
     Page<UserRecord> List(string? email, Guid? after, int limit);
 
+    /// <summary>How many live users have <paramref name="role"/>.</summary>
+    int CountByRole(Otherix.Api.Auth.Role role);
+
     /// <summary>Adds a user.</summary>
     /// <exception cref="DuplicateKeyException">The email is taken.</exception>
     void Insert(UserRecord user);

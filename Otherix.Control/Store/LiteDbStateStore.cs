@@ -163,6 +163,8 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
             return ToPage(query.OrderBy(u => u.Id).Limit(limit + 1).ToList(), limit, u => u.Id);
         }
 
+        public int CountByRole(Otherix.Api.Auth.Role role) => Users(db.Database).Count(u => u.Role == role && u.DeletedAt == null);
+
         public void Insert(UserRecord user) =>
             Guarded(() => db.Write(d => Users(d).Insert(user)), $"a user with email {user.Email} exists");
 
