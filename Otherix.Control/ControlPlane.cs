@@ -127,6 +127,7 @@ public static class ControlPlane
         customize?.Invoke(builder);
 
         var app = builder.Build();
+        _ = app.Services.GetRequiredService<IStateStore>(); // owned by the container from here on: disposed with the app
         app.UseErrorEnvelope();
         app.UseRouting();
         app.UseOtherixAuth();

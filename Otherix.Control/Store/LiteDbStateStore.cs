@@ -184,7 +184,7 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
             user.EmailKey = $"deleted:{user.Id}:{user.EmailKey}"; // frees the email for a new user
             Users(d).Update(user);
             var tokens = d.GetCollection<ApiTokenRecord>("api_tokens");
-            foreach (var token in tokens.Find(t => t.UserId == id && t.RevokedAt == null))
+            foreach (var token in tokens.Find(t => t.UserId == id && t.RevokedAt == null).ToList())
             {
                 token.RevokedAt = now;
                 tokens.Update(token);

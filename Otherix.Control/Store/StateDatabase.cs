@@ -61,7 +61,11 @@ public sealed class StateDatabase : IDisposable
         }
     }
 
-    /// <summary>Like <see cref="Write{T}"/>, with all of <paramref name="work"/> in one transaction.</summary>
+    /// <summary>
+    /// Like <see cref="Write{T}"/>, with all of <paramref name="work"/> in one transaction. Materialize
+    /// query results (ToList) before changing the collection they come from: LiteDB ends the transaction's
+    /// snapshot if a lazy query is still open when the same transaction writes.
+    /// </summary>
     internal T WriteAtomically<T>(Func<LiteDatabase, T> work) => Write(db =>
     {
         db.BeginTrans();
@@ -73,7 +77,15 @@ public sealed class StateDatabase : IDisposable
         }
         catch
         {
-            db.Rollback();
+            try
+            {
+                db.Rollback();
+            }
+            catch (LiteException)
+            {
+                // The transaction is gone already (LiteDB disposed it while failing); the original error matters.
+            }
+
             throw;
         }
     });

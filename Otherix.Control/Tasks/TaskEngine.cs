@@ -78,7 +78,19 @@ public sealed partial class TaskEngine : BackgroundService
             {
                 await slots.WaitAsync(stoppingToken);
                 var now = _time.GetUtcNow();
-                var task = _store.Tasks.Claim(_owner, now.UtcDateTime, (now + _config.Lease).UtcDateTime);
+                TaskRecord? task;
+                try
+                {
+                    task = _store.Tasks.Claim(_owner, now.UtcDateTime, (now + _config.Lease).UtcDateTime);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogClaimFailed(_log, e); // the store is unwell: keep trying, slowly, rather than stop the process
+                    slots.Release();
+                    await Task.Delay(_config.PollInterval * 5, _time, stoppingToken);
+                    continue;
+                }
+
                 if (task is null)
                 {
                     slots.Release();
@@ -194,9 +206,17 @@ public sealed partial class TaskEngine : BackgroundService
     private void Finish(TaskRecord task, TaskState status, string? code, string? message, IReadOnlyDictionary<string, object?>? details)
     {
         var detailsJson = details is null ? null : JsonSerializer.Serialize(details, ApiJson.Options);
-        if (_store.Tasks.Finish(task.Id, _owner, status, code, message, detailsJson, _time.GetUtcNow().UtcDateTime))
+        try
         {
-            LogFinished(_log, task.Id, task.Type, status, code);
+            if (_store.Tasks.Finish(task.Id, _owner, status, code, message, detailsJson, _time.GetUtcNow().UtcDateTime))
+            {
+                LogFinished(_log, task.Id, task.Type, status, code);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The lease runs out and the task is run again: handlers are idempotent by task id.
+            LogFinishFailed(_log, task.Id, e);
         }
     }
 
@@ -206,7 +226,15 @@ public sealed partial class TaskEngine : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                SweepFinished();
+                try
+                {
+                    SweepFinished();
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogSweepFailed(_log, e);
+                }
+
                 await Task.Delay(_config.Tasks.Retention.SweepInterval, _time, stoppingToken);
             }
         }
@@ -232,6 +260,15 @@ public sealed partial class TaskEngine : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "task {TaskId} {Type}: handler failed")]
     private static partial void LogHandlerFailed(ILogger logger, Guid taskId, string type, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "task {TaskId}: could not record the outcome; it runs again when its lease ends")]
+    private static partial void LogFinishFailed(ILogger logger, Guid taskId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "task janitor failed; next sweep at the next interval")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "could not claim a task; retrying")]
+    private static partial void LogClaimFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "janitor deleted {Count} finished task(s) past retention")]
     private static partial void LogSwept(ILogger logger, int count);
