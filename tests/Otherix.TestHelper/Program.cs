@@ -8,8 +8,12 @@ using Otherix.Native;
 // Runs product code in a process of its own, so a test can kill it at a chosen moment.
 //   agent-create <state-dir> <templates-dir> <pool> <image-url> <vm-id> <vm-name> <task-id>
 //   store-write <db-path> <first-id>     inserts first-id, first-id+1, ... printing "ack <id>" once each is committed
+//   task-worker <data-dir> <effects-file> <count>
+//                                        runs the task engine over <count> "test.effect" tasks (created on the first run);
+//                                        each appends its id to effects-file unless a previous attempt did; prints "all-done"
 return args.FirstOrDefault() switch
 {
+    "task-worker" when args.Length == 4 => await TaskWorker.RunAsync(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture)),
     "agent-create" when args.Length == 8 => await AgentCreateAsync(args[1..]),
     "store-write" when args.Length == 3 => StoreWrite(args[1], long.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)),
     _ => Usage(),
@@ -19,6 +23,7 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: Otherix.TestHelper agent-create <state-dir> <templates-dir> <pool> <image-url> <vm-id> <vm-name> <task-id>");
     Console.Error.WriteLine("       Otherix.TestHelper store-write <db-path> <first-id>");
+    Console.Error.WriteLine("       Otherix.TestHelper task-worker <data-dir> <effects-file> <count>");
     return 2;
 }
 
