@@ -155,7 +155,7 @@ public sealed class TaskEngineTests
         {
             using var store = LiteDbStateStore.Open(Path.Combine(dir, "state.db"));
             var time = new FakeTimeProvider(Start);
-            var submitter = new TaskSubmitter(store, time, new Configuration.ApiConfig());
+            var submitter = new TaskSubmitter(store, time, new Otherix.Control.Configuration.ApiConfig());
             var task = submitter.Enqueue("test.gated", "vm", "a", null, null);
             var now = time.GetUtcNow().UtcDateTime;
 
