@@ -39,10 +39,7 @@ public static class ConfigLoader
 
         ApplyEnvironment(environment, root);
         var config = (ApiConfig)Bind(typeof(ApiConfig), root, "", errors);
-        if (errors.Count == 0)
-        {
-            Validate(config, root, errors);
-        }
+        Validate(config, root, errors); // values that failed to bind kept their (valid) defaults, so nothing is reported twice
 
         return errors.Count == 0 ? config : throw new ConfigException(errors);
     }
