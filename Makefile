@@ -8,7 +8,7 @@ export DOTNET_NOLOGO := 1
 
 
 # bin/<name> links into bin/.lib/<name>/, one publish folder per program.
-.PHONY: help host dev build build-api build-agent build-cli bin bindings test fixture fixture-cloud clean
+.PHONY: help host dev build build-api build-agent build-cli bin bindings test fixture fixture-cloud etcd-reset clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -55,6 +55,10 @@ test: ## run every test; prints "tests: N passed, N failed, N skipped"
 	@# -m:1: one test project at a time; they share the host's libvirtd (and one restarts it).
 	@$(DOTNET) test Otherix.sln -c $(CONFIG) -m:1 --logger trx --results-directory $(RESULTS); \
 	 rc=$$?; tools/test/summary.sh $(RESULTS); exit $$rc
+
+etcd-reset: ## wipe the dev control-plane state (.local/control: LiteDB state, JWT secret); the name is the reference system's
+	rm -rf .local/control
+	@echo "dev state wiped; the next otherix-api start bootstraps again"
 
 clean: ## remove build output (keeps the fixture cache)
 	rm -rf bin .artifacts */bin */obj tests/*/bin tests/*/obj tools/*/bin tools/*/obj

@@ -18,11 +18,14 @@ for p in otherix otherix-api otherix-agent; do
 done
 cat <<'TXT'
 
-Built, exercised by the tests: libvirt bindings (Otherix.Native) and the agent's VM engine
-(pools, image cache, seed ISO, domain XML, lifecycle, console); see docs/agent.md.
+Built, exercised by the tests: libvirt bindings (Otherix.Native), the agent's VM engine
+(pools, image cache, seed ISO, domain XML, lifecycle, console; docs/agent.md) and the
+control plane's foundation (login, users, API tokens, RBAC, tasks; docs/api.md). Try it:
+  OTHERIX_BOOTSTRAP_ADMIN_EMAIL=admin@otherix.local OTHERIX_BOOTSTRAP_ADMIN_PASSWORD='correct-horse-battery-staple' \
+    ./bin/otherix-api --config dev/config/api.yaml        (state in .local/control; make etcd-reset wipes it)
 
 Not built yet, so `make dev` does not start them:
-  control plane REST API, users, tokens, tasks         (issue: control plane foundation)
+  VMs, pools and nodes in the control plane            (issues: cluster membership, VM lifecycle)
   agent daemon: bootstrap, heartbeat, gRPC             (issue: cluster membership)
   one-command local cluster with a ready node          (issue: local cluster / dev pipeline)
 Run the tests with: make test
