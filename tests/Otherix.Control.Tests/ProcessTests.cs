@@ -46,7 +46,7 @@ public sealed class ProcessTests
     }
 
     /// <summary>Runs the API until /healthz answers, then SIGTERMs it; returns exit code and output.</summary>
-    private async Task<(int ExitCode, string Output)> RunOnceAsync(Dictionary<string, string> env)
+    private async Task<(int ExitCode, string Output)> RunOnceAsync(Dictionary<string, string> env, Func<HttpClient, Task>? whileRunning = null)
     {
         var port = FreePort();
         env["OTHERIX_SERVER__LISTEN"] = $"127.0.0.1:{port}";
@@ -74,6 +74,10 @@ public sealed class ProcessTests
                 s => s == HttpStatusCode.OK || process.HasExited,
                 TimeSpan.FromSeconds(30),
                 "otherix-api ready");
+            if (whileRunning is not null)
+            {
+                await whileRunning(http);
+            }
         }
         finally
         {
@@ -136,10 +140,18 @@ public sealed class ProcessTests
             ["OTHERIX_BOOTSTRAP_ADMIN_PASSWORD"] = "correct-horse-battery-staple",
         };
 
-        var first = await RunOnceAsync(new Dictionary<string, string>(env));
+        HttpResponseMessage? oversized = null;
+        var first = await RunOnceAsync(new Dictionary<string, string>(env), async http =>
+        {
+            // Through real Kestrel: its 1 MiB body limit answers in our envelope, as 400.
+            using var body = new StreamContent(new MemoryStream(new byte[2 * 1024 * 1024]));
+            body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            oversized = await http.PostAsync(new Uri("/v1/auth/login", UriKind.Relative), body);
+        });
         var second = await RunOnceAsync(new Dictionary<string, string>(env));
 
         Assert.That(first.ExitCode, Is.Zero, first.Output);
+        await TestApi.ExpectErrorAsync(oversized!, HttpStatusCode.BadRequest, "validation_failed");
         Assert.That(first.Output, Does.Contain("bootstrap admin admin@otherix.test created"));
         Assert.That(second.ExitCode, Is.Zero, second.Output);
         Assert.That(second.Output, Does.Contain("ignored: this store was bootstrapped on an earlier start"));

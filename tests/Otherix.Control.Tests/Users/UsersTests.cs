@@ -168,26 +168,40 @@ public sealed class UsersTests
     }
 
     [Test]
-    public async Task ConcurrentWriters_SixteenAtOnce_AllLand()
+    public async Task ConcurrentWriters_SixteenAtOnce_AllLand_AndTheFileReopensWithAllOfThem()
     {
-        await using var api = await TestApi.StartAsync();
-        var admin = await api.TokenForAsync(Role.Admin);
-
-        var statuses = await Task.WhenAll(Enumerable.Range(0, 16).Select(async writer =>
+        var dir = Directory.CreateTempSubdirectory("otx-api-").FullName;
+        try
         {
-            var codes = new List<HttpStatusCode>();
-            for (var i = 0; i < 20; i++)
+            Guid adminId;
+            await using (var api = await TestApi.StartAsync(dataDir: dir))
             {
-                using var response = await api.PostAsync("/v1/users/me/api-tokens", new { name = $"w{writer}-{i}" }, admin);
-                codes.Add(response.StatusCode);
+                var admin = await api.TokenForAsync(Role.Admin);
+                adminId = (await TestApi.ReadAsync<User>(await api.GetAsync("/v1/users/me", admin))).Id;
+
+                var statuses = await Task.WhenAll(Enumerable.Range(0, 16).Select(writer => Task.Run(async () =>
+                {
+                    var codes = new List<HttpStatusCode>();
+                    for (var i = 0; i < 20; i++)
+                    {
+                        using var response = await api.PostAsync("/v1/users/me/api-tokens", new { name = $"w{writer}-{i}" }, admin);
+                        codes.Add(response.StatusCode);
+                    }
+
+                    return codes;
+                })));
+
+                Assert.That(statuses.SelectMany(s => s), Is.All.EqualTo(HttpStatusCode.Created));
             }
 
-            return codes;
-        }));
-
-        Assert.That(statuses.SelectMany(s => s), Is.All.EqualTo(HttpStatusCode.Created));
-        var listed = await TestApi.ReadAsync<ListResponse<ApiToken>>(await api.GetAsync("/v1/users/me/api-tokens?limit=200", admin));
-        var next = await TestApi.ReadAsync<ListResponse<ApiToken>>(await api.GetAsync($"/v1/users/me/api-tokens?limit=200&cursor={listed.Meta.NextCursor}", admin));
-        Assert.That(listed.Data.Count + next.Data.Count, Is.EqualTo(320));
+            using var reopened = Otherix.Control.Store.LiteDbStateStore.Open(Path.Combine(dir, "state.db"));
+            var first = reopened.ApiTokens.List(adminId, includeRevoked: true, null, 200);
+            var second = reopened.ApiTokens.List(adminId, includeRevoked: true, first.After, 200);
+            Assert.That(first.Items.Concat(second.Items).Select(t => t.Name).ToList(), Is.Unique.And.Count.EqualTo(320));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }
