@@ -126,24 +126,17 @@ public sealed class AuthenticationTests
     [Test]
     public async Task Jwt_SecretIsGeneratedOnceInto0600FileAndSurvivesRestart()
     {
-        var dir = Directory.CreateTempSubdirectory("otx-api-").FullName;
-        try
+        using var dir = new Otherix.Testing.TempDirectory("otx-api-");
+        string token;
+        await using (var first = await TestApi.StartAsync(dataDir: dir.Path))
         {
-            string token;
-            await using (var first = await TestApi.StartAsync(dataDir: dir))
-            {
-                token = await first.LoginAsync();
-            }
+            token = await first.LoginAsync();
+        }
 
-            Assert.That(File.GetUnixFileMode(Path.Combine(dir, "jwt-secret")), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
-            await using var second = await TestApi.StartAsync(dataDir: dir);
-            using var response = await second.GetAsync("/v1/users/me", token);
-            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.That(File.GetUnixFileMode(Path.Combine(dir.Path, "jwt-secret")), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+        await using var second = await TestApi.StartAsync(dataDir: dir.Path);
+        using var response = await second.GetAsync("/v1/users/me", token);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
     [TestCase(null)]
@@ -193,29 +186,22 @@ public sealed class AuthenticationTests
     [Test]
     public async Task ApiToken_IsStoredOnlyAsItsHash_AndRecordsLastUse()
     {
-        var dir = Directory.CreateTempSubdirectory("otx-api-").FullName;
-        try
+        using var dir = new Otherix.Testing.TempDirectory("otx-api-");
+        CreatedApiToken token;
+        await using (var api = await TestApi.StartAsync(dataDir: dir.Path))
         {
-            CreatedApiToken token;
-            await using (var api = await TestApi.StartAsync(dataDir: dir))
-            {
-                var jwt = await api.LoginAsync();
-                token = await TestApi.ReadAsync<CreatedApiToken>(await api.PostAsync("/v1/users/me/api-tokens", new { name = "ci" }, jwt));
+            var jwt = await api.LoginAsync();
+            token = await TestApi.ReadAsync<CreatedApiToken>(await api.PostAsync("/v1/users/me/api-tokens", new { name = "ci" }, jwt));
 
-                (await api.GetAsync("/v1/users/me", token.PlaintextToken)).Dispose();
+            (await api.GetAsync("/v1/users/me", token.PlaintextToken)).Dispose();
 
-                var stored = api.Store.ApiTokens.Find(token.Id)!;
-                Assert.That(stored.Hash, Is.EqualTo(ApiTokenSecrets.HashOf(token.PlaintextToken)));
-                Assert.That(stored.LastUsedAt, Is.Not.Null);
-            }
-
-            var files = string.Concat(Directory.GetFiles(dir).Select(f => File.ReadAllText(f, Encoding.Latin1)));
-            Assert.That(files, Does.Not.Contain(token.PlaintextToken[4..]), "the secret itself is nowhere in the data dir");
+            var stored = api.Store.ApiTokens.Find(token.Id)!;
+            Assert.That(stored.Hash, Is.EqualTo(ApiTokenSecrets.HashOf(token.PlaintextToken)));
+            Assert.That(stored.LastUsedAt, Is.Not.Null);
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+
+        var files = string.Concat(Directory.GetFiles(dir.Path).Select(f => File.ReadAllText(f, Encoding.Latin1)));
+        Assert.That(files, Does.Not.Contain(token.PlaintextToken[4..]), "the secret itself is nowhere in the data dir.Path");
     }
 
     [Test]

@@ -150,34 +150,27 @@ public sealed class TaskEngineTests
     [Test]
     public void Lease_ThatRunsOut_LetsAnotherWorkerClaimTheTask_AndTheOldOwnerCanNoLongerFinishIt()
     {
-        var dir = Directory.CreateTempSubdirectory("otx-store-").FullName;
-        try
-        {
-            using var store = LiteDbStateStore.Open(Path.Combine(dir, "state.db"));
-            var time = new FakeTimeProvider(Start);
-            var submitter = new TaskSubmitter(store, time, new Otherix.Control.Configuration.ApiConfig());
-            var task = submitter.Enqueue("test.gated", "vm", "a", null, null);
-            var now = time.GetUtcNow().UtcDateTime;
+        using var dir = new Otherix.Testing.TempDirectory("otx-store-");
+        using var store = LiteDbStateStore.Open(Path.Combine(dir.Path, "state.db"));
+        var time = new FakeTimeProvider(Start);
+        var submitter = new TaskSubmitter(store, time, new Otherix.Control.Configuration.ApiConfig());
+        var task = submitter.Enqueue("test.gated", "vm", "a", null, null);
+        var now = time.GetUtcNow().UtcDateTime;
 
-            var first = store.Tasks.Claim("worker-a", now, now.AddSeconds(30));
-            Assert.That(first!.Id, Is.EqualTo(task.Id));
-            Assert.That(store.Tasks.Claim("worker-b", now.AddSeconds(29), now.AddSeconds(59)), Is.Null, "lease still held");
-            Assert.That(store.Tasks.Renew(task.Id, "worker-a", now.AddSeconds(60)), Is.Not.Null);
-            Assert.That(store.Tasks.Claim("worker-b", now.AddSeconds(59), now.AddSeconds(89)), Is.Null, "renewed lease still held");
+        var first = store.Tasks.Claim("worker-a", now, now.AddSeconds(30));
+        Assert.That(first!.Id, Is.EqualTo(task.Id));
+        Assert.That(store.Tasks.Claim("worker-b", now.AddSeconds(29), now.AddSeconds(59)), Is.Null, "lease still held");
+        Assert.That(store.Tasks.Renew(task.Id, "worker-a", now.AddSeconds(60)), Is.Not.Null);
+        Assert.That(store.Tasks.Claim("worker-b", now.AddSeconds(59), now.AddSeconds(89)), Is.Null, "renewed lease still held");
 
-            var second = store.Tasks.Claim("worker-b", now.AddSeconds(61), now.AddSeconds(91));
+        var second = store.Tasks.Claim("worker-b", now.AddSeconds(61), now.AddSeconds(91));
 
-            Assert.That(second!.Id, Is.EqualTo(task.Id));
-            Assert.That(second.Attempts, Is.EqualTo(2));
-            Assert.That(store.Tasks.Renew(task.Id, "worker-a", now.AddSeconds(120)), Is.Null, "worker-a lost the lease");
-            Assert.That(store.Tasks.Finish(task.Id, "worker-a", TaskState.Success, null, null, null, now), Is.False);
-            Assert.That(store.Tasks.Finish(task.Id, "worker-b", TaskState.Success, null, null, null, now), Is.True);
-            Assert.That(store.Tasks.Find(task.Id)!.Status, Is.EqualTo(TaskState.Success));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.That(second!.Id, Is.EqualTo(task.Id));
+        Assert.That(second.Attempts, Is.EqualTo(2));
+        Assert.That(store.Tasks.Renew(task.Id, "worker-a", now.AddSeconds(120)), Is.Null, "worker-a lost the lease");
+        Assert.That(store.Tasks.Finish(task.Id, "worker-a", TaskState.Success, null, null, null, now), Is.False);
+        Assert.That(store.Tasks.Finish(task.Id, "worker-b", TaskState.Success, null, null, null, now), Is.True);
+        Assert.That(store.Tasks.Find(task.Id)!.Status, Is.EqualTo(TaskState.Success));
     }
 
     [Test]
@@ -235,29 +228,22 @@ public sealed class TaskEngineTests
     [Test]
     public async Task Shutdown_MidTask_LeavesItRunning_AndTheNextStartResumesIt()
     {
-        var dir = Directory.CreateTempSubdirectory("otx-api-").FullName;
-        try
+        using var dir = new Otherix.Testing.TempDirectory("otx-api-");
+        Guid id;
+        var first = new GatedHandler();
+        await using (var api = await TestApi.StartAsync(handlers: [first], dataDir: dir.Path))
         {
-            Guid id;
-            var first = new GatedHandler();
-            await using (var api = await TestApi.StartAsync(handlers: [first], dataDir: dir))
-            {
-                id = api.App.Services.GetRequiredService<TaskSubmitter>().Enqueue("test.gated", "vm", "a", null, null).Id;
-                await first.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
-            }
-
-            var second = new GatedHandler();
-            second.Release();
-            await using var restarted = await TestApi.StartAsync(handlers: [second], dataDir: dir);
-            var done = await WaitForAsync(restarted, id, t => t.Status != TaskState.Running && t.Status != TaskState.Pending, await restarted.TokenForAsync(Role.Admin));
-
-            Assert.That(done.Status, Is.EqualTo(TaskState.Success));
-            Assert.That(done.Attempts, Is.EqualTo(2));
-            Assert.That(second.Runs, Is.EqualTo(1));
+            id = api.App.Services.GetRequiredService<TaskSubmitter>().Enqueue("test.gated", "vm", "a", null, null).Id;
+            await first.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+
+        var second = new GatedHandler();
+        second.Release();
+        await using var restarted = await TestApi.StartAsync(handlers: [second], dataDir: dir.Path);
+        var done = await WaitForAsync(restarted, id, t => t.Status != TaskState.Running && t.Status != TaskState.Pending, await restarted.TokenForAsync(Role.Admin));
+
+        Assert.That(done.Status, Is.EqualTo(TaskState.Success));
+        Assert.That(done.Attempts, Is.EqualTo(2));
+        Assert.That(second.Runs, Is.EqualTo(1));
     }
 }

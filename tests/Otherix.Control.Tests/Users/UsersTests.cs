@@ -170,38 +170,31 @@ public sealed class UsersTests
     [Test]
     public async Task ConcurrentWriters_SixteenAtOnce_AllLand_AndTheFileReopensWithAllOfThem()
     {
-        var dir = Directory.CreateTempSubdirectory("otx-api-").FullName;
-        try
+        using var dir = new Otherix.Testing.TempDirectory("otx-api-");
+        Guid adminId;
+        await using (var api = await TestApi.StartAsync(dataDir: dir.Path))
         {
-            Guid adminId;
-            await using (var api = await TestApi.StartAsync(dataDir: dir))
+            var admin = await api.TokenForAsync(Role.Admin);
+            adminId = (await TestApi.ReadAsync<User>(await api.GetAsync("/v1/users/me", admin))).Id;
+
+            var statuses = await Task.WhenAll(Enumerable.Range(0, 16).Select(writer => Task.Run(async () =>
             {
-                var admin = await api.TokenForAsync(Role.Admin);
-                adminId = (await TestApi.ReadAsync<User>(await api.GetAsync("/v1/users/me", admin))).Id;
-
-                var statuses = await Task.WhenAll(Enumerable.Range(0, 16).Select(writer => Task.Run(async () =>
+                var codes = new List<HttpStatusCode>();
+                for (var i = 0; i < 20; i++)
                 {
-                    var codes = new List<HttpStatusCode>();
-                    for (var i = 0; i < 20; i++)
-                    {
-                        using var response = await api.PostAsync("/v1/users/me/api-tokens", new { name = $"w{writer}-{i}" }, admin);
-                        codes.Add(response.StatusCode);
-                    }
+                    using var response = await api.PostAsync("/v1/users/me/api-tokens", new { name = $"w{writer}-{i}" }, admin);
+                    codes.Add(response.StatusCode);
+                }
 
-                    return codes;
-                })));
+                return codes;
+            })));
 
-                Assert.That(statuses.SelectMany(s => s), Is.All.EqualTo(HttpStatusCode.Created));
-            }
-
-            using var reopened = Otherix.Control.Store.LiteDbStateStore.Open(Path.Combine(dir, "state.db"));
-            var first = reopened.ApiTokens.List(adminId, includeRevoked: true, null, 200);
-            var second = reopened.ApiTokens.List(adminId, includeRevoked: true, first.After, 200);
-            Assert.That(first.Items.Concat(second.Items).Select(t => t.Name).ToList(), Is.Unique.And.Count.EqualTo(320));
+            Assert.That(statuses.SelectMany(s => s), Is.All.EqualTo(HttpStatusCode.Created));
         }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+
+        using var reopened = Otherix.Control.Store.LiteDbStateStore.Open(Path.Combine(dir.Path, "state.db"));
+        var first = reopened.ApiTokens.List(adminId, includeRevoked: true, null, 200);
+        var second = reopened.ApiTokens.List(adminId, includeRevoked: true, first.After, 200);
+        Assert.That(first.Items.Concat(second.Items).Select(t => t.Name).ToList(), Is.Unique.And.Count.EqualTo(320));
     }
 }
