@@ -1,12 +1,19 @@
 using System.Collections;
 using System.Net;
 using System.Reflection;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Carter;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging.Console;
 using Otherix.Api.Json;
 using Otherix.Control.Auth;
 using Otherix.Control.Configuration;
+using Otherix.Api.Security;
 using Otherix.Control.Http;
+using Otherix.Control.Nodes;
+using Otherix.Control.Pki;
 using Otherix.Control.Store;
 using Otherix.Control.Tasks;
 
@@ -93,12 +100,19 @@ public static class ControlPlane
         ArgumentNullException.ThrowIfNull(config);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(ControlPlane).Assembly.GetName().Name });
         ConfigureLogging(builder.Logging, config.Logger);
-        ConfigureListener(builder, config.Server);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.Server.ShutdownGrace);
         builder.Services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
 
         var store = LiteDbStateStore.Open(Path.Combine(config.Store.DataDir, StateFileName));
         builder.Services.AddSingleton<IStateStore>(_ => store);
+        var ca = ClusterCa.LoadOrCreate(Path.Combine(config.Store.DataDir, "ca"), store, TimeProvider.System);
+        var issuer = new CertificateIssuer(ca, TimeProvider.System); // certificates carry real time, whatever clock tests inject
+        builder.Services.AddSingleton(ca);
+        builder.Services.AddSingleton(issuer);
+        var replica = config.AgentServer.Enabled ? ReplicaCertificate.LoadOrIssue(config, ca, issuer, TimeProvider.System) : null;
+        builder.Services.AddSingleton(ConfigureListeners(builder, config, ca, replica));
+        builder.Services.AddGrpc();
+        builder.Services.AddHostedService<NodeLivenessWorker>();
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PasswordHasher>();
@@ -132,6 +146,7 @@ public static class ControlPlane
         app.UseRouting();
         app.UseOtherixAuth();
         app.MapCarter();
+        app.MapGrpcService<HeartbeatService>().OnAgentListener().ExcludeFromDescription();
         app.MapOpenApi("/v1/openapi.json").AllowAnonymousAccess();
         return app;
     }
@@ -173,27 +188,57 @@ public static class ControlPlane
         }
     }
 
-    private static void ConfigureListener(WebApplicationBuilder builder, ServerConfig server)
+    private static Listeners ConfigureListeners(WebApplicationBuilder builder, ApiConfig config, ClusterCa ca, X509Certificate2? replica)
     {
-        IPAddress? ip = null;
-        if (!ListenAddress.TryParse(server.Listen, out var address) || (address!.Host != "localhost" && !IPAddress.TryParse(address.Host, out ip)))
-        {
-            throw new ConfigException([$"server.listen: \"{server.Listen}\": the host must be an IP address or localhost"]);
-        }
-
+        var (publicIp, publicPort) = Endpoint("server.listen", config.Server.Listen);
+        var agent = replica is null ? ((IPAddress?)null, 0) : Endpoint("agent_server.listen", config.AgentServer.Listen);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = RequestBody.MaxBytes;
             kestrel.AddServerHeader = false;
-            if (ip is null)
+            Listen(kestrel, publicIp, publicPort, _ => { });
+            if (replica is not null)
             {
-                kestrel.ListenLocalhost(address.Port);
-            }
-            else
-            {
-                kestrel.Listen(ip, address.Port);
+                // Agents: TLS with our replica certificate; a client certificate is optional at the TLS level
+                // (join and /v1/ca come without one) but must chain to the cluster CA when presented.
+                Listen(kestrel, agent.Item1, agent.Item2, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(https =>
+                    {
+                        https.ServerCertificate = replica;
+                        https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+                        https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                        https.ClientCertificateValidation = (certificate, _, _) =>
+                            ClusterTrust.CheckChain(certificate, ca.Certificate, ClusterTrust.ClientAuth) is null;
+                    });
+                });
             }
         });
+        return new Listeners(publicPort, replica is null ? null : agent.Item2);
+    }
+
+    private static (IPAddress? Ip, int Port) Endpoint(string key, string text)
+    {
+        IPAddress? ip = null;
+        if (!ListenAddress.TryParse(text, out var address) || (address!.Host != "localhost" && !IPAddress.TryParse(address.Host, out ip)))
+        {
+            throw new ConfigException([$"{key}: \"{text}\": the host must be an IP address or localhost"]);
+        }
+
+        return (ip, address.Port);
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, IPAddress? ip, int port, Action<ListenOptions> configure)
+    {
+        if (ip is null)
+        {
+            kestrel.ListenLocalhost(port, configure);
+        }
+        else
+        {
+            kestrel.Listen(ip, port, configure);
+        }
     }
 
     private static string Help => $"""

@@ -15,6 +15,12 @@ public static class ErrorCodes
     /// <summary>The API token was revoked.</summary>
     public const string TokenRevoked = "token_revoked";
 
+    /// <summary>The join token is past its expiry.</summary>
+    public const string TokenExpired = "token_expired";
+
+    /// <summary>The join token has no uses left.</summary>
+    public const string TokenExhausted = "token_exhausted";
+
     /// <summary>The caller's role does not allow the operation (<c>details.required</c>).</summary>
     public const string PermissionDenied = "permission_denied";
 

@@ -16,8 +16,20 @@ internal static class Authentication
 
     public static IApplicationBuilder UseOtherixAuth(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        var access = context.GetEndpoint()?.Metadata.GetMetadata<EndpointAccess>();
-        if (access is null or EndpointAccess.Anonymous)
+        var endpoint = context.GetEndpoint();
+        var access = endpoint?.Metadata.GetMetadata<EndpointAccess>();
+        if (endpoint is not null)
+        {
+            // Each listener serves its own routes: the agent listener no user API, the public one no join or heartbeat.
+            var onAgentListener = context.RequestServices.GetRequiredService<Listeners>().IsAgentListener(context);
+            var servedHere = endpoint.Metadata.GetMetadata<ServedOnBothListeners>() is not null || (access is EndpointAccess.AgentListener) == onAgentListener;
+            if (!servedHere)
+            {
+                throw ApiException.NotFound($"{context.Request.Method} {context.Request.Path} on this listener");
+            }
+        }
+
+        if (access is null or EndpointAccess.Anonymous or EndpointAccess.AgentListener)
         {
             // No endpoint: the router answers 404/405. An endpoint without a rule is a bug the RBAC test catches.
             await next(context);

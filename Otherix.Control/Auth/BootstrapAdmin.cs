@@ -75,7 +75,7 @@ internal sealed partial class BootstrapAdminService(
         var now = time.GetUtcNow();
         var user = new UserRecord
         {
-            Id = Guid.CreateVersion7(now),
+            Id = Ids.New(now),
             Email = admin.Email,
             EmailKey = admin.Email.ToLowerInvariant(),
             DisplayName = "bootstrap admin",

@@ -20,6 +20,32 @@ public sealed record ApiConfig
 
     /// <summary>Background task workers.</summary>
     public WorkersConfig Workers { get; init; } = new();
+
+    /// <summary>The TLS listener agents talk to.</summary>
+    public AgentServerConfig AgentServer { get; init; } = new();
+
+    /// <summary>This replica's certificate.</summary>
+    public CpCertConfig CpCert { get; init; } = new();
+}
+
+/// <summary><c>agent_server.*</c>.</summary>
+public sealed record AgentServerConfig
+{
+    /// <summary>Open the agent listener (join, CA, heartbeats).</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary><c>host:port</c> of the TLS listener for agents.</summary>
+    public string Listen { get; init; } = "0.0.0.0:8443";
+}
+
+/// <summary><c>cp_cert.*</c>.</summary>
+public sealed record CpCertConfig
+{
+    /// <summary>Extra DNS names or IP addresses agents use to reach this replica.</summary>
+    public IReadOnlyList<string> AdditionalSans { get; init; } = [];
+
+    /// <summary>Lifetime of an issued replica certificate (at least 24h).</summary>
+    public TimeSpan Validity { get; init; } = TimeSpan.FromHours(8760);
 }
 
 /// <summary><c>server.*</c>.</summary>
@@ -115,6 +141,19 @@ public sealed record WorkersConfig
 
     /// <summary>Task bookkeeping.</summary>
     public TasksConfig Tasks { get; init; } = new();
+
+    /// <summary>Node liveness.</summary>
+    public HeartbeatConfig Heartbeat { get; init; } = new();
+}
+
+/// <summary><c>workers.heartbeat.*</c>.</summary>
+public sealed record HeartbeatConfig
+{
+    /// <summary>How often agents are told to heartbeat.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A node with no heartbeat for this long is <c>unreachable</c>.</summary>
+    public TimeSpan StaleThreshold { get; init; } = TimeSpan.FromSeconds(90);
 }
 
 /// <summary><c>workers.tasks.*</c>.</summary>

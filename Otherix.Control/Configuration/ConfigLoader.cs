@@ -346,6 +346,11 @@ public static class ConfigLoader
         Check(c.Workers.Tasks.Retention.Completed > TimeSpan.Zero, "workers.tasks.retention.completed", "must be positive");
         Check(c.Workers.Tasks.Retention.Failed > TimeSpan.Zero, "workers.tasks.retention.failed", "must be positive");
         Check(c.Workers.Tasks.Retention.SweepInterval > TimeSpan.Zero, "workers.tasks.retention.sweep_interval", "must be positive");
+        Check(c.Workers.Heartbeat.Interval >= TimeSpan.FromSeconds(1), "workers.heartbeat.interval", "must be at least 1s");
+        Check(c.Workers.Heartbeat.StaleThreshold > c.Workers.Heartbeat.Interval, "workers.heartbeat.stale_threshold", "must be longer than workers.heartbeat.interval");
+        Check(ListenAddress.TryParse(c.AgentServer.Listen, out _), "agent_server.listen", $"\"{c.AgentServer.Listen}\" is not host:port");
+        Check(!c.AgentServer.Enabled || c.AgentServer.Listen != c.Server.Listen, "agent_server.listen", "must differ from server.listen");
+        Check(c.CpCert.Validity >= TimeSpan.FromHours(24), "cp_cert.validity", "must be at least 24h");
     }
 
     private static string SourceOf(Node.Map root, string path)

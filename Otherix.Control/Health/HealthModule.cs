@@ -10,7 +10,7 @@ public sealed class HealthModule : ICarterModule
     /// <inheritdoc />
     public void AddRoutes(IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => Results.Text("ok\n")).AllowAnonymousAccess().ExcludeFromDescription();
+        app.MapGet("/healthz", () => Results.Text("ok\n")).AllowAnonymousAccess().OnBothListeners().ExcludeFromDescription();
         app.MapGet("/readyz", (IStateStore store) => store.IsReadable()
                 ? Results.Json(new ReadyResponse("ready", new Dictionary<string, string> { ["database"] = "ok" }))
                 : Results.Json(new ReadyResponse("not_ready", new Dictionary<string, string> { ["database"] = "unreadable" }), statusCode: StatusCodes.Status503ServiceUnavailable))

@@ -17,6 +17,15 @@ public interface IStateStore
     /// <summary>Tasks and their leases.</summary>
     ITaskStore Tasks { get; }
 
+    /// <summary>Nodes.</summary>
+    INodeStore Nodes { get; }
+
+    /// <summary>Join tokens and their use.</summary>
+    IJoinTokenStore JoinTokens { get; }
+
+    /// <summary>Cluster-wide settings (the cluster CA certificate, defaults).</summary>
+    ISettingsStore Settings { get; }
+
     /// <summary>The schema version the file is at.</summary>
     int SchemaVersion { get; }
 
@@ -116,4 +125,61 @@ public interface ITaskStore
 
     /// <summary>Deletes tasks finished with one of <paramref name="statuses"/> before <paramref name="cutoff"/>.</summary>
     int DeleteFinished(IReadOnlyCollection<TaskState> statuses, DateTime cutoff);
+}
+
+/// <summary>Named cluster-wide values.</summary>
+public interface ISettingsStore
+{
+    /// <summary>The value of <paramref name="key"/>, or null.</summary>
+    string? Find(string key);
+
+    /// <summary>Sets <paramref name="key"/> only if it has no value yet; returns the value now stored.</summary>
+    string PutIfAbsent(string key, string value);
+}
+
+/// <summary>Nodes, by name (case-insensitive) or certificate fingerprint.</summary>
+public interface INodeStore
+{
+    /// <summary>By name.</summary>
+    NodeRecord? FindByName(string name);
+
+    /// <summary>By the fingerprint of its current certificate.</summary>
+    NodeRecord? FindByFingerprint(string fingerprint);
+
+    /// <summary>A page ordered by id.</summary>
+    Page<NodeRecord> List(string? architecture, NodeStatus? status, Guid? after, int limit);
+
+    /// <summary>Saves a node's changed fields; false if it is gone.</summary>
+    bool Update(NodeRecord node);
+
+    /// <summary>Marks ready nodes whose last heartbeat (or join) is before <paramref name="staleBefore"/> unreachable; returns their names.</summary>
+    IReadOnlyList<string> MarkStale(DateTime staleBefore, DateTime now);
+
+    /// <summary>Removes a node; false if it is gone.</summary>
+    bool Delete(Guid id);
+}
+
+/// <summary>Join tokens.</summary>
+public interface IJoinTokenStore
+{
+    /// <summary>Adds a token.</summary>
+    void Insert(JoinTokenRecord token);
+
+    /// <summary>By id.</summary>
+    JoinTokenRecord? Find(Guid id);
+
+    /// <summary>A page ordered by id; expired and revoked ones only if asked.</summary>
+    Page<JoinTokenRecord> List(bool includeExpired, DateTime now, Guid? after, int limit);
+
+    /// <summary>Revokes it; false if unknown.</summary>
+    bool Revoke(Guid id, DateTime now);
+
+    /// <summary>A token's uses, ordered by id.</summary>
+    Page<JoinConsumptionRecord> Consumptions(Guid tokenId, Guid? after, int limit);
+
+    /// <summary>
+    /// Checks the token and registers the node in one transaction: of two racing redemptions of a
+    /// single-use token exactly one joins.
+    /// </summary>
+    RedeemOutcome Redeem(JoinRequest request);
 }

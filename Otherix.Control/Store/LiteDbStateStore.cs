@@ -18,6 +18,9 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
         Users = new UserStore(db);
         ApiTokens = new ApiTokenStore(db);
         Tasks = new TaskStore(db);
+        Settings = new SettingsStore(db);
+        Nodes = new NodeStore(db);
+        JoinTokens = new JoinTokenStore(db);
     }
 
     /// <inheritdoc />
@@ -30,6 +33,15 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
     public ITaskStore Tasks { get; }
 
     /// <inheritdoc />
+    public ISettingsStore Settings { get; }
+
+    /// <inheritdoc />
+    public INodeStore Nodes { get; }
+
+    /// <inheritdoc />
+    public IJoinTokenStore JoinTokens { get; }
+
+    /// <inheritdoc />
     public int SchemaVersion => ReadVersion(_db.Database);
 
     /// <summary>The schema version this build writes.</summary>
@@ -39,7 +51,7 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
     /// <exception cref="InvalidOperationException">A newer Otherix wrote the file.</exception>
     public static LiteDbStateStore Open(string path)
     {
-        var mapper = new BsonMapper { EnumAsInteger = false, SerializeNullValues = false };
+        var mapper = new BsonMapper { EnumAsInteger = false, SerializeNullValues = false, EmptyStringToNull = false, TrimWhitespace = false };
         var db = StateDatabase.Open(path, mapper);
         try
         {
@@ -94,6 +106,15 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
             tasks.EnsureIndex(t => t.ResourceId);
             tasks.EnsureIndex(t => t.CreatedBy);
             tasks.EnsureIndex(t => t.FinishedAt);
+        },
+        db =>
+        {
+            var nodes = db.GetCollection<NodeRecord>("nodes");
+            nodes.EnsureIndex(n => n.Name, unique: true);
+            nodes.EnsureIndex(n => n.CertFingerprint, unique: true);
+            nodes.EnsureIndex(n => n.Status);
+            db.GetCollection<JoinTokenRecord>("join_tokens").EnsureIndex(t => t.Hash, unique: true);
+            db.GetCollection<JoinConsumptionRecord>("join_consumptions").EnsureIndex(c => c.JoinTokenId);
         },
     ];
 
@@ -420,6 +441,190 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
             }
 
             return total;
+        });
+    }
+
+    private sealed class SettingsStore(StateDatabase db) : ISettingsStore
+    {
+        private const string Collection = "settings";
+
+        public string? Find(string key) => db.Database.GetCollection(Collection).FindById(key)?["value"].AsString;
+
+        public string PutIfAbsent(string key, string value) => db.WriteAtomically(d =>
+        {
+            var settings = d.GetCollection(Collection);
+            var existing = settings.FindById(key);
+            if (existing is not null)
+            {
+                return existing["value"].AsString;
+            }
+
+            settings.Insert(new BsonDocument { ["_id"] = key, ["value"] = value });
+            return value;
+        });
+    }
+
+    private sealed class NodeStore(StateDatabase db) : INodeStore
+    {
+        private static ILiteCollection<NodeRecord> Nodes(LiteDatabase d) => d.GetCollection<NodeRecord>("nodes");
+
+        public NodeRecord? FindByName(string name)
+        {
+            var key = name.ToLowerInvariant();
+            return Nodes(db.Database).FindOne(n => n.Name == key);
+        }
+
+        public NodeRecord? FindByFingerprint(string fingerprint) => Nodes(db.Database).FindOne(n => n.CertFingerprint == fingerprint);
+
+        public Page<NodeRecord> List(string? architecture, NodeStatus? status, Guid? after, int limit)
+        {
+            var query = Nodes(db.Database).Query();
+            if (architecture is not null)
+            {
+                query = query.Where(n => n.Architecture == architecture);
+            }
+
+            if (status is { } s)
+            {
+                query = query.Where(n => n.Status == s);
+            }
+
+            if (after is { } a)
+            {
+                query = query.Where(n => n.Id > a);
+            }
+
+            return ToPage(query.OrderBy(n => n.Id).Limit(limit + 1).ToList(), limit, n => n.Id);
+        }
+
+        public bool Update(NodeRecord node) => db.Write(d => Nodes(d).Update(node));
+
+        public IReadOnlyList<string> MarkStale(DateTime staleBefore, DateTime now) => db.WriteAtomically(d =>
+        {
+            var stale = Nodes(d).Find(n => n.Status == NodeStatus.Ready).Where(n => (n.LastHeartbeatAt ?? n.CreatedAt) < staleBefore).ToList();
+            foreach (var node in stale)
+            {
+                node.Status = NodeStatus.Unreachable;
+                node.UpdatedAt = now;
+                Nodes(d).Update(node);
+            }
+
+            return (IReadOnlyList<string>)stale.Select(n => n.Name).ToList();
+        });
+
+        public bool Delete(Guid id) => db.Write(d => Nodes(d).Delete(id));
+    }
+
+    private sealed class JoinTokenStore(StateDatabase db) : IJoinTokenStore
+    {
+        private static ILiteCollection<JoinTokenRecord> Tokens(LiteDatabase d) => d.GetCollection<JoinTokenRecord>("join_tokens");
+
+        private static ILiteCollection<JoinConsumptionRecord> Uses(LiteDatabase d) => d.GetCollection<JoinConsumptionRecord>("join_consumptions");
+
+        public void Insert(JoinTokenRecord token) => Guarded(() => db.Write(d => Tokens(d).Insert(token)), "token collision");
+
+        public JoinTokenRecord? Find(Guid id) => Tokens(db.Database).FindById(id);
+
+        public Page<JoinTokenRecord> List(bool includeExpired, DateTime now, Guid? after, int limit)
+        {
+            var query = Tokens(db.Database).Query();
+            if (!includeExpired)
+            {
+                query = query.Where(t => t.RevokedAt == null && t.ExpiresAt > now);
+            }
+
+            if (after is { } a)
+            {
+                query = query.Where(t => t.Id > a);
+            }
+
+            return ToPage(query.OrderBy(t => t.Id).Limit(limit + 1).ToList(), limit, t => t.Id);
+        }
+
+        public bool Revoke(Guid id, DateTime now) => db.Write(d =>
+        {
+            var token = Tokens(d).FindById(id);
+            if (token is null)
+            {
+                return false;
+            }
+
+            token.RevokedAt ??= now;
+            return Tokens(d).Update(token);
+        });
+
+        public Page<JoinConsumptionRecord> Consumptions(Guid tokenId, Guid? after, int limit)
+        {
+            var query = Uses(db.Database).Query().Where(c => c.JoinTokenId == tokenId);
+            if (after is { } a)
+            {
+                query = query.Where(c => c.Id > a);
+            }
+
+            return ToPage(query.OrderBy(c => c.Id).Limit(limit + 1).ToList(), limit, c => c.Id);
+        }
+
+        public RedeemOutcome Redeem(JoinRequest request) => db.WriteAtomically(d =>
+        {
+            var token = Tokens(d).FindOne(t => t.Hash == request.TokenHash);
+            if (token is null || token.RevokedAt is not null)
+            {
+                return RedeemOutcome.Unknown;
+            }
+
+            if (token.ExpiresAt <= request.Now)
+            {
+                return RedeemOutcome.Expired;
+            }
+
+            if (token.MaxUses > 0 && token.Consumed >= token.MaxUses)
+            {
+                return RedeemOutcome.Exhausted;
+            }
+
+            var node = request.Node;
+            if (token.NodeName is not null && !string.Equals(token.NodeName, node.Name, StringComparison.Ordinal))
+            {
+                return RedeemOutcome.NameMismatch;
+            }
+
+            var nodes = d.GetCollection<NodeRecord>("nodes");
+            var existing = nodes.FindOne(n => n.Name == node.Name);
+            if (existing is not null)
+            {
+                if (token.NodeName is null)
+                {
+                    return RedeemOutcome.NodeExists;
+                }
+
+                // Re-bootstrap with a token minted for this node: same node, new certificate (the old one stops working).
+                existing.CertFingerprint = node.CertFingerprint;
+                existing.CertSerial = node.CertSerial;
+                existing.CertNotAfter = node.CertNotAfter;
+                existing.Architecture = node.Architecture;
+                existing.AdvertisedEndpoint = node.AdvertisedEndpoint;
+                existing.Status = NodeStatus.Pending;
+                existing.UpdatedAt = request.Now;
+                nodes.Update(existing);
+                node.Id = existing.Id;
+            }
+            else
+            {
+                nodes.Insert(node);
+            }
+
+            token.Consumed++;
+            Tokens(d).Update(token);
+            Uses(d).Insert(new JoinConsumptionRecord
+            {
+                Id = Ids.New(new DateTimeOffset(request.Now, TimeSpan.Zero)),
+                JoinTokenId = token.Id,
+                NodeId = node.Id,
+                NodeName = node.Name,
+                ConsumedAt = request.Now,
+                SourceIp = request.SourceIp,
+            });
+            return RedeemOutcome.Joined;
         });
     }
 

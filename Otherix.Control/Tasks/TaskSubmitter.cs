@@ -18,7 +18,7 @@ public sealed class TaskSubmitter(IStateStore store, TimeProvider time, ApiConfi
         var now = time.GetUtcNow();
         var task = new TaskRecord
         {
-            Id = Guid.CreateVersion7(now),
+            Id = Ids.New(now),
             Type = type,
             Status = TaskState.Pending,
             ResourceType = resourceType,

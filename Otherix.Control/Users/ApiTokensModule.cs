@@ -52,7 +52,7 @@ public sealed class ApiTokensModule : ICarterModule
         var (plaintext, hash, prefix) = ApiTokenSecrets.Create();
         var record = new ApiTokenRecord
         {
-            Id = Guid.CreateVersion7(now),
+            Id = Ids.New(now),
             UserId = owner.Id,
             Name = request.Name!,
             Description = request.Description ?? "",

@@ -68,7 +68,7 @@ public sealed class UsersModule : ICarterModule
         var now = time.GetUtcNow().UtcDateTime;
         var user = new UserRecord
         {
-            Id = Guid.CreateVersion7(time.GetUtcNow()),
+            Id = Ids.New(time.GetUtcNow()),
             Email = request.Email!,
             EmailKey = request.Email!.ToLowerInvariant(),
             DisplayName = request.DisplayName ?? "",

@@ -50,6 +50,7 @@ public sealed class ProcessTests
     {
         var port = FreePort();
         env["OTHERIX_SERVER__LISTEN"] = $"127.0.0.1:{port}";
+        env["OTHERIX_AGENT_SERVER__LISTEN"] = $"127.0.0.1:{FreePort()}";
         env["OTHERIX_STORE__DATA_DIR"] = _dir;
         env["OTHERIX_LOGGER__FORMAT"] = "text";
         using var process = Start([], env);

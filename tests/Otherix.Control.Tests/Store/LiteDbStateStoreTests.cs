@@ -18,7 +18,7 @@ public sealed class LiteDbStateStoreTests
 
     private static UserRecord User(string email, Role role = Role.Viewer) => new()
     {
-        Id = Guid.CreateVersion7(),
+        Id = Ids.New(DateTimeOffset.UtcNow),
         Email = email,
         EmailKey = email.ToLowerInvariant(),
         Role = role,
@@ -122,7 +122,7 @@ public sealed class LiteDbStateStoreTests
         using var store = LiteDbStateStore.Open(DbPath);
         var user = User("a@otherix.test");
         store.Users.Insert(user);
-        var token = new ApiTokenRecord { Id = Guid.CreateVersion7(), UserId = user.Id, Name = "t", Hash = "h1", CreatedAt = DateTime.UtcNow };
+        var token = new ApiTokenRecord { Id = Ids.New(DateTimeOffset.UtcNow), UserId = user.Id, Name = "t", Hash = "h1", CreatedAt = DateTime.UtcNow };
         store.ApiTokens.Insert(token);
 
         Assert.That(store.Users.Delete(user.Id, DateTime.UtcNow), Is.True);

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Otherix.Api.Grpc;
+using Otherix.Api.Json;
+using Otherix.Api.Security;
+using Otherix.Control.Configuration;
+using Otherix.Control.Pki;
+using Otherix.Control.Store;
+
+namespace Otherix.Control.Nodes;
+
+/// <summary>
+/// The agents' heartbeat (gRPC, agent listener). The caller is the node whose current certificate it
+/// presents; a heartbeat naming another node, or from a replaced or deleted node's certificate, is refused.
+/// </summary>
+public sealed partial class HeartbeatService(IStateStore store, ClusterCa ca, ApiConfig config, TimeProvider time, ILogger<HeartbeatService> log)
+    : Api.Grpc.ControlPlane.ControlPlaneBase
+{
+    /// <inheritdoc />
+    public override Task<HeartbeatResponse> Heartbeat(HeartbeatRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var certificate = context.GetHttpContext().Connection.ClientCertificate
+            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "a node certificate is required"));
+        if (ClusterTrust.CheckChain(certificate, ca.Certificate, ClusterTrust.ClientAuth) is { } problem)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"certificate not trusted: {problem}"));
+        }
+
+        var node = store.Nodes.FindByFingerprint(ClusterTrust.Fingerprint(certificate))
+            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "this certificate belongs to no current node (deleted, or replaced by a re-bootstrap)"));
+        if (!string.Equals(node.Name, request.NodeName, StringComparison.Ordinal))
+        {
+            LogImpersonation(log, node.Name, request.NodeName);
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"this certificate is node {node.Name}'s; it cannot heartbeat for {request.NodeName}"));
+        }
+
+        var now = time.GetUtcNow();
+        var wasReady = node.Status == NodeStatus.Ready;
+        node.Status = NodeStatus.Ready;
+        node.LastHeartbeatAt = now.UtcDateTime;
+        node.UpdatedAt = now.UtcDateTime;
+        node.AgentVersion = request.AgentVersion;
+        var c = request.Capabilities ?? new Capabilities();
+        var r = request.Resources ?? new Resources();
+        node.Facts = new NodeFacts
+        {
+            CpuCoresTotal = c.CpuCoresTotal,
+            MemoryTotalMib = c.MemoryTotalMib,
+            CpuModel = c.CpuModel,
+            KernelVersion = c.KernelVersion,
+            LibvirtVersion = c.LibvirtVersion,
+            QemuVersion = c.QemuVersion,
+            Acceleration = c.Acceleration,
+            CpuCoresAvailable = r.CpuCoresAvailable,
+            MemoryAvailableMib = r.MemoryAvailableMib,
+            SystemDiskTotalBytes = r.SystemDiskTotalBytes,
+            SystemDiskAvailableBytes = r.SystemDiskAvailableBytes,
+            PoolsJson = JsonSerializer.Serialize(request.Pools.Select(p => new { p.Name, p.ReconciliationStatus, p.ReconciliationError, p.CapacityBytes, p.AvailableBytes, Images = p.Images.Count }), ApiJson.Options),
+            VmsJson = JsonSerializer.Serialize(request.Vms.Select(v => new { v.VmId, v.Name, v.State, v.Reason }), ApiJson.Options),
+        };
+        store.Nodes.Update(node);
+        if (!wasReady)
+        {
+            LogReady(log, node.Name);
+        }
+
+        return Task.FromResult(new HeartbeatResponse
+        {
+            ReceivedAt = Timestamp.FromDateTimeOffset(now),
+            HeartbeatIntervalSeconds = (int)config.Workers.Heartbeat.Interval.TotalSeconds,
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "node {Node} is ready")]
+    private static partial void LogReady(ILogger logger, string node);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "node {Node}'s certificate was used to heartbeat for {Claimed}: refused")]
+    private static partial void LogImpersonation(ILogger logger, string node, string claimed);
+}

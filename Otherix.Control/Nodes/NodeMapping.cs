@@ -1,0 +1,27 @@
+using System.Text.Json;
+using Otherix.Api.Nodes;
+using Otherix.Control.Store;
+using Otherix.Control.Users;
+
+namespace Otherix.Control.Nodes;
+
+/// <summary>Node records to API shapes.</summary>
+internal static class NodeMapping
+{
+    public static string StatusName(NodeStatus status) => JsonNamingPolicy.SnakeCaseLower.ConvertName(status.ToString());
+
+    public static Node ToApi(this NodeRecord n) => new(
+        n.Id, n.Name, n.Architecture, n.AdvertisedEndpoint, StatusName(n.Status), n.CordonedAt is not null, UserMapping.Utc(n.CordonedAt),
+        UserMapping.Utc(n.LastHeartbeatAt), n.AgentVersion, n.Facts.CpuCoresTotal, n.Facts.CpuCoresAvailable, n.Facts.MemoryTotalMib, n.Facts.MemoryAvailableMib,
+        n.Facts.SystemDiskTotalBytes, n.Facts.SystemDiskAvailableBytes, n.Facts.CpuModel, n.Facts.KernelVersion, n.Facts.LibvirtVersion, n.Facts.QemuVersion,
+        n.Facts.Acceleration, UserMapping.Utc(n.CertNotAfter)!.Value, UserMapping.Utc(n.CreatedAt)!.Value, UserMapping.Utc(n.UpdatedAt)!.Value);
+
+    public static NodeSummary ToSummary(this NodeRecord n) =>
+        new(n.Id, n.Name, n.Architecture, StatusName(n.Status), n.CordonedAt is not null, UserMapping.Utc(n.CreatedAt)!.Value);
+
+    public static JoinToken ToApi(this JoinTokenRecord t) => new(
+        t.Id, t.NodeName, UserMapping.Utc(t.ExpiresAt)!.Value, t.MaxUses, t.Consumed, UserMapping.Utc(t.RevokedAt), t.CreatedBy, UserMapping.Utc(t.CreatedAt)!.Value);
+
+    public static JoinConsumption ToApi(this JoinConsumptionRecord c) =>
+        new(c.Id, c.JoinTokenId, c.NodeId, c.NodeName, UserMapping.Utc(c.ConsumedAt)!.Value, c.SourceIp);
+}

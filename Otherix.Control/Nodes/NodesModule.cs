@@ -1,0 +1,88 @@
+using Carter;
+using Otherix.Api.Common;
+using Otherix.Api.Nodes;
+using Otherix.Control.Auth;
+using Otherix.Control.Http;
+using Otherix.Control.Store;
+
+namespace Otherix.Control.Nodes;
+
+/// <summary>
+/// <c>/v1/nodes</c>: list and inspect nodes (admins and operators see hardware, others a summary),
+/// cordon/uncordon, delete.
+/// </summary>
+public sealed class NodesModule : ICarterModule
+{
+    /// <inheritdoc />
+    public void AddRoutes(IEndpointRouteBuilder app)
+    {
+        var nodes = app.MapGroup("/v1/nodes").WithTags("nodes");
+        nodes.MapGet("/", List).RequirePermission(Permission.NodeRead).Produces<ListResponse<Node>>()
+            .WithSummary("List nodes (filters: architecture, status). Developers and viewers get the summary view.");
+        nodes.MapGet("/{name}", (string name, HttpContext context, IStateStore store) => View(context, Find(store, name)))
+            .RequirePermission(Permission.NodeRead).Produces<Node>().WithSummary("One node by name.");
+        nodes.MapPost("/{name}/cordon", (string name, IStateStore store, TimeProvider time) => SetCordon(store, name, true, time))
+            .RequirePermission(Permission.NodeMaintenance).Produces<Node>().WithSummary("Stop placing new VMs on a node (idempotent).");
+        nodes.MapPost("/{name}/uncordon", (string name, IStateStore store, TimeProvider time) => SetCordon(store, name, false, time))
+            .RequirePermission(Permission.NodeMaintenance).Produces<Node>().WithSummary("Place VMs on a node again (idempotent).");
+        nodes.MapDelete("/{name}", Delete).RequirePermission(Permission.NodeManage).Produces(StatusCodes.Status204NoContent)
+            .WithSummary("Remove a node; its certificate stops working at once.");
+    }
+
+    /// <summary>The node named <paramref name="name"/>, else 400 (bad name) or 404.</summary>
+    internal static NodeRecord Find(IStateStore store, string name)
+    {
+        if (Names.CheckResourceName(name) is { } problem)
+        {
+            throw ApiException.InvalidFields(new Dictionary<string, string> { ["name"] = problem });
+        }
+
+        return store.Nodes.FindByName(name) ?? throw ApiException.NotFound($"node {name}");
+    }
+
+    private static IResult View(HttpContext context, NodeRecord node) =>
+        context.Caller().Role is Api.Auth.Role.Admin or Api.Auth.Role.Operator ? Results.Ok(node.ToApi()) : Results.Ok(node.ToSummary());
+
+    private static IResult List(HttpContext context, IStateStore store)
+    {
+        var paging = Paging.From(context.Request);
+        var query = context.Request.Query;
+        NodeStatus? status = null;
+        if (query["status"].FirstOrDefault() is { } statusText)
+        {
+            status = Enum.GetValues<NodeStatus>().Cast<NodeStatus?>().FirstOrDefault(s => NodeMapping.StatusName(s!.Value) == statusText)
+                ?? throw ApiException.Validation("status must be one of pending, ready, unreachable");
+        }
+
+        var architecture = query["architecture"].FirstOrDefault();
+        if (architecture is not (null or "amd64" or "arm64"))
+        {
+            throw ApiException.Validation("architecture must be amd64 or arm64");
+        }
+
+        var page = store.Nodes.List(architecture, status, paging.After, paging.Limit);
+        return context.Caller().Role is Api.Auth.Role.Admin or Api.Auth.Role.Operator
+            ? Results.Ok(Paging.Response(page, NodeMapping.ToApi))
+            : Results.Ok(Paging.Response(page, NodeMapping.ToSummary));
+    }
+
+    private static IResult SetCordon(IStateStore store, string name, bool cordon, TimeProvider time)
+    {
+        var node = Find(store, name);
+        if ((node.CordonedAt is not null) != cordon)
+        {
+            node.CordonedAt = cordon ? time.GetUtcNow().UtcDateTime : null;
+            node.UpdatedAt = time.GetUtcNow().UtcDateTime;
+            store.Nodes.Update(node);
+        }
+
+        return Results.Ok(node.ToApi());
+    }
+
+    private static IResult Delete(string name, IStateStore store)
+    {
+        // VMs placed on the node will block this (details.blocking_resources) once VMs exist.
+        var node = Find(store, name);
+        return store.Nodes.Delete(node.Id) ? Results.NoContent() : throw ApiException.NotFound($"node {name}");
+    }
+}
