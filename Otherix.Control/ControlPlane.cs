@@ -1,3 +1,4 @@
+using Otherix.Api.Configuration;
 using System.Collections;
 using System.Net;
 using System.Reflection;

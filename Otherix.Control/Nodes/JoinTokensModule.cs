@@ -1,3 +1,4 @@
+using Otherix.Api.Configuration;
 using Carter;
 using Otherix.Api.Common;
 using Otherix.Api.Errors;
@@ -134,7 +135,7 @@ public sealed class JoinTokensModule : ICarterModule
     private static string? ListenEndpoint(string? endpoint) =>
         endpoint is null or "" ? "is required"
         : endpoint.Length > 2048 ? "is too long"
-        : Configuration.ListenAddress.TryParse(endpoint, out _) ? null
+        : ListenAddress.TryParse(endpoint, out _) ? null
         : "must be host:port";
 }
 

@@ -1,3 +1,4 @@
+using Otherix.Api.Configuration;
 using System.Collections;
 using Otherix.Control.Configuration;
 
@@ -159,7 +160,7 @@ public sealed class ConfigLoaderTests
     [TestCase("0", 0)]
     public void Durations_ParseGoStyle(string text, long milliseconds)
     {
-        Assert.That(ConfigLoader.TryParseDuration(text, out var value), Is.True);
+        Assert.That(ConfigValues.TryParseDuration(text, out var value), Is.True);
         Assert.That(value.TotalMilliseconds, Is.EqualTo(milliseconds));
     }
 
@@ -168,5 +169,5 @@ public sealed class ConfigLoaderTests
     [TestCase("15x")]
     [TestCase("m")]
     [TestCase("-5m")]
-    public void Durations_RejectNonsense(string text) => Assert.That(ConfigLoader.TryParseDuration(text, out _), Is.False);
+    public void Durations_RejectNonsense(string text) => Assert.That(ConfigValues.TryParseDuration(text, out _), Is.False);
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace Otherix.Control.Configuration;
+namespace Otherix.Api.Configuration;
 
 /// <summary>A parsed <c>host:port</c> listen address (<c>0.0.0.0:8080</c>, <c>[::1]:8080</c>, <c>localhost:8080</c>).</summary>
 public sealed record ListenAddress(string Host, int Port)
