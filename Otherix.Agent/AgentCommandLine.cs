@@ -1,46 +1,155 @@
+using System.Collections;
 using System.Reflection;
+using Microsoft.Extensions.Logging.Console;
+using Otherix.Agent.Daemon;
+using Otherix.Agent.Driver;
+using Otherix.Api.Configuration;
+using Otherix.Api.Grpc;
 
 namespace Otherix.Agent;
 
-/// <summary>The agent's command line. The daemon itself (bootstrap, heartbeat, libvirt driver) is not built yet.</summary>
+/// <summary>The agent's command line: <c>serve</c> (default) and <c>bootstrap</c>.</summary>
 public static class AgentCommandLine
 {
-    /// <summary>Where the agent reads its operator-provided configuration.</summary>
+    /// <summary>Where the agent reads its operator-provided configuration (as root).</summary>
     public const string DefaultConfigPath = "/etc/otherix/agent.yaml";
 
-    /// <summary>Where the agent keeps its runtime state (certificates, pools, VMs).</summary>
-    public const string DefaultStateDirectory = "/var/lib/otherix";
-
     /// <summary>Runs the command line and returns the process exit code.</summary>
-    public static int Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, IDictionary environment, TextWriter stdout, TextWriter stderr)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-
-        if (args.Count == 1 && args[0] is "--version")
+        var command = "serve";
+        string? configPath = null;
+        var force = false;
+        for (var i = 0; i < args.Count; i++)
         {
-            stdout.WriteLine(Version);
+            switch (args[i])
+            {
+                case "--version":
+                    await stdout.WriteLineAsync(Version);
+                    return 0;
+                case "-h" or "--help":
+                    await stdout.WriteLineAsync(Help);
+                    return 0;
+                case "serve" or "bootstrap" when i == 0:
+                    command = args[i];
+                    break;
+                case "--config" when i + 1 < args.Count:
+                    configPath = args[++i];
+                    break;
+                case "--force" when command == "bootstrap":
+                    force = true;
+                    break;
+                default:
+                    await stderr.WriteLineAsync($"otherix-agent: unknown argument \"{args[i]}\" (see --help)");
+                    return 2;
+            }
+        }
+
+        var defaults = AgentLayout.ForCurrentUser();
+        var configFile = configPath ?? defaults.ConfigFile;
+        AgentConfig config;
+        try
+        {
+            config = AgentConfig.Load(configFile, environment);
+        }
+        catch (ConfigException e)
+        {
+            await stderr.WriteLineAsync($"otherix-agent: {e.Message}");
+            return 2;
+        }
+
+        var layout = new AgentLayout(Path.GetDirectoryName(Path.GetFullPath(configFile))!, config.StateDir.Length > 0 ? config.StateDir : defaults.StateDirectory);
+        using var loggers = LoggerFactory.Create(b => ConfigureLogging(b));
+        var log = loggers.CreateLogger("otherix-agent");
+        var settings = BootstrapSettings.Read(layout.BootstrapEnvFile, environment, layout.DefaultTokenFile);
+        try
+        {
+            await AgentBootstrap.RunAsync(layout, settings, AdvertisedEndpoint(config), force, log, CancellationToken.None);
+        }
+        catch (BootstrapException e)
+        {
+            await stderr.WriteLineAsync(e.Message);
+            return 1;
+        }
+
+        if (command == "bootstrap")
+        {
             return 0;
         }
 
-        if (args.Count == 1 && args[0] is "-h" or "--help")
+        var cpUrl = config.ControlPlane.Url.Length > 0 ? config.ControlPlane.Url : settings.CpUrl;
+        if (cpUrl is null)
         {
-            stdout.WriteLine($"""
-                otherix-agent {Version}: the Otherix host daemon. It drives this host's libvirtd for the control plane.
-
-                Usage: otherix-agent [--version | --help]
-
-                Configuration: {DefaultConfigPath} (override any key with OTHERIX_AGENT__* variables)
-                State:         {DefaultStateDirectory}/ (certs/, pools/, vms/)
-                """);
-            return 0;
+            await stderr.WriteLineAsync($"otherix-agent: no control plane URL: set control_plane.url in {configFile} or OTHERIX_BOOTSTRAP__CP_URL in {layout.BootstrapEnvFile}");
+            return 2;
         }
 
-        stderr.WriteLine("otherix-agent: the agent daemon is not built yet (bootstrap, heartbeat and the libvirt driver are open issues); see README.md");
-        return 1;
+        using var identity = ClusterIdentity.Load(layout);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        ConfigureLogging(builder.Logging);
+        builder.Services.AddSystemd();
+        var paths = new AgentPaths(layout.StateDirectory);
+        var probe = new AccelerationProbe(paths, TimeProvider.System);
+        builder.Services.AddHostedService(sp => new HeartbeatLoop(
+            identity, new Uri(cpUrl), config.ControlPlane.HeartbeatInterval,
+            () =>
+            {
+                var (capabilities, resources) = HostFacts.Collect(config.LibvirtUri, probe.Remembered);
+                return new HeartbeatRequest { AgentVersion = Version, Architecture = AgentBootstrap.Architecture, Capabilities = capabilities, Resources = resources };
+            },
+            TimeProvider.System, sp.GetRequiredService<ILogger<HeartbeatLoop>>()));
+        using var host = builder.Build();
+        await host.RunAsync();
+        return 0;
     }
+
+    private static string AdvertisedEndpoint(AgentConfig config)
+    {
+        if (config.Server.AdvertisedEndpoint.Length > 0)
+        {
+            return config.Server.AdvertisedEndpoint;
+        }
+
+        var port = ListenAddress.TryParse(config.Server.Listen, out var listen) ? listen!.Port : 9443;
+        return $"{System.Net.Dns.GetHostName()}:{port}";
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging) =>
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "HH:mm:ss ";
+            o.ColorBehavior = LoggerColorBehavior.Disabled;
+        }).AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning).AddFilter("Grpc", LogLevel.Warning);
 
     private static string Version =>
         typeof(AgentCommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    private static string Help => $"""
+        otherix-agent {Version}: the Otherix host daemon. It drives this host's libvirtd for the control plane.
+
+        Usage: otherix-agent [serve] [--config <agent.yaml>]       bootstrap if needed, then heartbeat
+               otherix-agent bootstrap [--force] [--config <file>] only obtain the node certificate
+               otherix-agent --version | --help
+
+        Files (as root; otherwise everything under ~/.config/otherix/):
+          {DefaultConfigPath}         optional settings (state_dir, control_plane.url,
+                                            control_plane.heartbeat_interval, server.listen,
+                                            server.advertised_endpoint, libvirt_uri);
+                                            overrides: OTHERIX_AGENT__<SECTION>__<KEY>
+          /etc/otherix/bootstrap.env        OTHERIX_BOOTSTRAP__CP_URL (https://<control plane>:8443),
+                                            __CA_FINGERPRINT (sha256:<hex>), __NODE_NAME, __TOKEN_FILE
+          /etc/otherix/bootstrap-token      the join token (otherix node join-token create)
+          /var/lib/otherix/certs/           agent.key (0600), agent.crt, ca.crt after bootstrap
+
+        The first start fetches the cluster CA, checks it against the pinned fingerprint, and redeems
+        the join token for a node certificate; later starts reuse it. --force re-bootstraps (needs a
+        token minted for this node's name). See docs/security.md.
+        Exit codes: 0 stopped cleanly, 1 bootstrap failed, 2 bad arguments or configuration.
+        """;
 }

@@ -1,3 +1,3 @@
 using Otherix.Agent;
 
-return AgentCommandLine.Run(args, Console.Out, Console.Error);
+return await AgentCommandLine.RunAsync(args, Environment.GetEnvironmentVariables(), Console.Out, Console.Error);

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Otherix.Agent.Templates;
 using Otherix.Native;
@@ -139,6 +138,9 @@ public sealed partial class AccelerationProbe(AgentPaths paths, TimeProvider tim
             overlay.Delete();
         }
     }
+
+    /// <summary>This boot's verdict (<c>kvm</c> or <c>qemu</c>) if one was reached, else null.</summary>
+    public string? Remembered => ReadRemembered();
 
     private string VerdictFile => Path.Combine(paths.StateDirectory, "acceleration");
 

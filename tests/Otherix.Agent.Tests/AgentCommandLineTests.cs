@@ -1,38 +1,66 @@
+using System.Collections;
+
 namespace Otherix.Agent.Tests;
 
 public sealed class AgentCommandLineTests
 {
     [Test]
-    public void Help_ShowsConfigAndStatePaths()
+    public async Task Help_ShowsConfigBootstrapAndStatePaths()
     {
         var stdout = new StringWriter();
 
-        var exit = AgentCommandLine.Run(["--help"], stdout, new StringWriter());
+        var exit = await AgentCommandLine.RunAsync(["--help"], new Hashtable(), stdout, new StringWriter());
 
         Assert.That(exit, Is.Zero);
-        Assert.That(stdout.ToString(), Does.Contain("/etc/otherix/agent.yaml"));
-        Assert.That(stdout.ToString(), Does.Contain("/var/lib/otherix/"));
+        Assert.That(stdout.ToString(), Does.Contain("/etc/otherix/agent.yaml").And.Contain("bootstrap.env").And.Contain("/var/lib/otherix/certs/"));
     }
 
     [Test]
-    public void Version_PrintsTheProductVersion()
+    public async Task Version_PrintsTheProductVersion()
     {
         var stdout = new StringWriter();
 
-        var exit = AgentCommandLine.Run(["--version"], stdout, new StringWriter());
+        var exit = await AgentCommandLine.RunAsync(["--version"], new Hashtable(), stdout, new StringWriter());
 
         Assert.That(exit, Is.Zero);
         Assert.That(stdout.ToString().Trim(), Does.StartWith("0.1.0"));
     }
 
     [Test]
-    public void NoArguments_SaysTheDaemonIsNotBuiltAndFails()
+    public async Task UnknownArgument_IsAUsageError()
     {
         var stderr = new StringWriter();
 
-        var exit = AgentCommandLine.Run([], new StringWriter(), stderr);
+        var exit = await AgentCommandLine.RunAsync(["--bogus"], new Hashtable(), new StringWriter(), stderr);
+
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(stderr.ToString(), Does.Contain("unknown argument"));
+    }
+
+    [Test]
+    public async Task NotBootstrappedAndNothingConfigured_SaysWhatIsMissing()
+    {
+        using var dir = new Otherix.Testing.TempDirectory("otx-agent-");
+        var stderr = new StringWriter();
+
+        var exit = await AgentCommandLine.RunAsync(["--config", Path.Combine(dir.Path, "agent.yaml")], new Hashtable(), new StringWriter(), stderr);
 
         Assert.That(exit, Is.EqualTo(1));
-        Assert.That(stderr.ToString(), Does.Contain("not built yet"));
+        Assert.That(stderr.ToString(), Does.Contain("OTHERIX_BOOTSTRAP__CP_URL").And.Contain("OTHERIX_BOOTSTRAP__CA_FINGERPRINT").And.Contain("join token"));
+    }
+
+    [Test]
+    public async Task HalfWrittenCertificates_AreFatalAndNameTheOrphan()
+    {
+        using var dir = new Otherix.Testing.TempDirectory("otx-agent-");
+        await File.WriteAllTextAsync(Path.Combine(dir.Path, "agent.yaml"), $"state_dir: {dir.Path}/state\n");
+        Directory.CreateDirectory(Path.Combine(dir.Path, "state", "certs"));
+        await File.WriteAllTextAsync(Path.Combine(dir.Path, "state", "certs", "agent.crt"), "x");
+        var stderr = new StringWriter();
+
+        var exit = await AgentCommandLine.RunAsync(["--config", Path.Combine(dir.Path, "agent.yaml")], new Hashtable(), new StringWriter(), stderr);
+
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(stderr.ToString(), Does.Contain("partial bootstrap state").And.Contain("agent.crt exists but").And.Contain("agent.key is missing"));
     }
 }

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Otherix.Control.Pki;
+namespace Otherix.Api.Security;
 
 /// <summary>Writes key and certificate files atomically (temp file, fsync, rename) with the right mode from the start.</summary>
 public static class PemFiles
