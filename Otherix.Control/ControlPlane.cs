@@ -106,11 +106,22 @@ public static class ControlPlane
 
         var store = LiteDbStateStore.Open(Path.Combine(config.Store.DataDir, StateFileName));
         builder.Services.AddSingleton<IStateStore>(_ => store);
-        var ca = ClusterCa.LoadOrCreate(Path.Combine(config.Store.DataDir, "ca"), store, TimeProvider.System);
-        var issuer = new CertificateIssuer(ca, TimeProvider.System); // certificates carry real time, whatever clock tests inject
-        builder.Services.AddSingleton(ca);
-        builder.Services.AddSingleton(issuer);
-        var replica = config.AgentServer.Enabled ? ReplicaCertificate.LoadOrIssue(config, ca, issuer, TimeProvider.System) : null;
+        ClusterCa ca;
+        X509Certificate2? replica;
+        try
+        {
+            ca = ClusterCa.LoadOrCreate(Path.Combine(config.Store.DataDir, "ca"), store, TimeProvider.System);
+            var issuer = new CertificateIssuer(ca, TimeProvider.System); // certificates carry real time, whatever clock tests inject
+            builder.Services.AddSingleton(ca);
+            builder.Services.AddSingleton(issuer);
+            replica = config.AgentServer.Enabled ? ReplicaCertificate.LoadOrIssue(config, ca, issuer, TimeProvider.System) : null;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+
         builder.Services.AddSingleton(ConfigureListeners(builder, config, ca, replica));
         builder.Services.AddGrpc();
         builder.Services.AddHostedService<NodeLivenessWorker>();

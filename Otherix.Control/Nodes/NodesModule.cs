@@ -76,7 +76,7 @@ public sealed class NodesModule : ICarterModule
             store.Nodes.Update(node);
         }
 
-        return Results.Ok(node.ToApi());
+        return Results.Ok(Find(store, name).ToApi()); // as stored (the store keeps milliseconds)
     }
 
     private static IResult Delete(string name, IStateStore store)

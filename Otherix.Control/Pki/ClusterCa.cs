@@ -76,10 +76,10 @@ public sealed class ClusterCa : IDisposable
         var recorded = store.Settings.PutIfAbsent(SettingKey, ca.Pem);
         if (!string.Equals(Normalize(recorded), Normalize(ca.Pem), StringComparison.Ordinal))
         {
-            var other = X509Certificate2.CreateFromPem(recorded);
+            using var other = X509Certificate2.CreateFromPem(recorded);
+            var message = $"the cluster CA in {certPath} ({ca.Fingerprint}) is not the one this cluster's store recorded ({ClusterTrust.Fingerprint(other)}); put the original CA files back, or reset the control plane state";
             ca.Dispose();
-            throw new InvalidOperationException(
-                $"the cluster CA in {certPath} ({ClusterTrust.Fingerprint(certificate)}) is not the one this cluster's store recorded ({ClusterTrust.Fingerprint(other)}); put the original CA files back, or reset the control plane state");
+            throw new InvalidOperationException(message);
         }
 
         return ca;

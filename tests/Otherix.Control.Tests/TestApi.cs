@@ -26,13 +26,27 @@ internal sealed class TestApi : IAsyncDisposable
     private readonly bool _ownsDir;
     private readonly Dictionary<Role, string> _tokens = [];
 
-    private TestApi(WebApplication app, string dataDir, bool ownsDir, FakeTimeProvider? time)
+    private TestApi(WebApplication app, string dataDir, bool ownsDir, FakeTimeProvider? time, int? agentPort, Uri? publicUrl)
     {
         App = app;
         DataDir = dataDir;
         _ownsDir = ownsDir;
         Time = time;
-        Client = app.GetTestClient();
+        AgentPort = agentPort;
+        Client = publicUrl is null ? app.GetTestClient() : new HttpClient { BaseAddress = publicUrl };
+    }
+
+    /// <summary>The agent listener's port when started with real Kestrel.</summary>
+    public int? AgentPort { get; }
+
+    /// <summary>The agent listener's base URL.</summary>
+    public Uri AgentUrl => new($"https://127.0.0.1:{AgentPort}");
+
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public WebApplication App { get; }
@@ -47,7 +61,7 @@ internal sealed class TestApi : IAsyncDisposable
 
     public static async Task<TestApi> StartAsync(
         Func<ApiConfig, ApiConfig>? configure = null, FakeTimeProvider? time = null, IEnumerable<ITaskHandler>? handlers = null,
-        string? dataDir = null, bool bootstrap = true)
+        string? dataDir = null, bool bootstrap = true, bool kestrel = false)
     {
         var ownsDir = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("otx-api-").FullName;
@@ -57,10 +71,25 @@ internal sealed class TestApi : IAsyncDisposable
             Logger = new LoggerConfig { Level = LogLevelName.Warn, Format = LogFormat.Text },
             Workers = new WorkersConfig { PollInterval = TimeSpan.FromMilliseconds(50) },
         };
+        int? agentPort = null;
+        if (kestrel)
+        {
+            agentPort = FreePort();
+            config = config with
+            {
+                Server = config.Server with { Listen = $"127.0.0.1:{FreePort()}" },
+                AgentServer = config.AgentServer with { Listen = $"127.0.0.1:{agentPort}" },
+            };
+        }
+
         config = configure?.Invoke(config) ?? config;
         var app = ControlPlane.Build(config, bootstrap ? new BootstrapAdmin(AdminEmail, AdminPassword) : null, builder =>
         {
-            builder.WebHost.UseTestServer();
+            if (!kestrel)
+            {
+                builder.WebHost.UseTestServer();
+            }
+
             if (time is not null)
             {
                 builder.Services.AddSingleton<TimeProvider>(time);
@@ -72,7 +101,7 @@ internal sealed class TestApi : IAsyncDisposable
             }
         });
         await app.StartAsync();
-        return new TestApi(app, dataDir, ownsDir, time);
+        return new TestApi(app, dataDir, ownsDir, time, agentPort, kestrel ? new Uri($"http://{config.Server.Listen}") : null);
     }
 
     public async Task<string> LoginAsync(string email = AdminEmail, string password = AdminPassword)
