@@ -1,66 +1,34 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
+using Otherix.Testing;
 
 namespace Otherix.Control.Tests;
 
 /// <summary>The real <c>otherix-api</c> program in a child process: exit codes, bootstrap, shutdown.</summary>
 public sealed class ProcessTests
 {
-    private string _dir = null!;
+    private TempDirectory _dir = null!;
 
     [SetUp]
-    public void MakeDirectory() => _dir = Directory.CreateTempSubdirectory("otx-proc-").FullName;
+    public void MakeDirectory() => _dir = new TempDirectory("otx-proc-");
 
     [TearDown]
-    public void RemoveDirectory() => Directory.Delete(_dir, recursive: true);
+    public void RemoveDirectory() => _dir.Dispose();
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static ChildProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string> env) => ChildProcess.Start("otherix-api.dll", args, env);
 
-    private static Process Start(IEnumerable<string> args, IDictionary<string, string> env)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "otherix-api.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("OTHERIX_", StringComparison.Ordinal)).ToList())
-        {
-            info.Environment.Remove(name);
-        }
-
-        foreach (var (name, value) in env)
-        {
-            info.Environment[name] = value;
-        }
-
-        return Process.Start(info)!;
-    }
-
-    /// <summary>Runs the API until /healthz answers, then SIGTERMs it; returns exit code and output.</summary>
+    /// <summary>Runs the API until /readyz answers, then SIGTERMs it; returns exit code and output.</summary>
     private async Task<(int ExitCode, string Output)> RunOnceAsync(Dictionary<string, string> env, Func<HttpClient, Task>? whileRunning = null)
     {
-        var port = FreePort();
+        var port = TestApi.FreePort();
         env["OTHERIX_SERVER__LISTEN"] = $"127.0.0.1:{port}";
-        env["OTHERIX_AGENT_SERVER__LISTEN"] = $"127.0.0.1:{FreePort()}";
-        env["OTHERIX_STORE__DATA_DIR"] = _dir;
+        env["OTHERIX_AGENT_SERVER__LISTEN"] = $"127.0.0.1:{TestApi.FreePort()}";
+        env["OTHERIX_STORE__DATA_DIR"] = _dir.Path;
         env["OTHERIX_LOGGER__FORMAT"] = "text";
         using var process = Start([], env);
-        var output = new StringBuilder();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         try
         {
-            await Otherix.Testing.Poll.UntilAsync(
+            await Poll.UntilAsync(
                 async () =>
                 {
                     try
@@ -82,42 +50,30 @@ public sealed class ProcessTests
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-                await kill.WaitForExitAsync();
-            }
-
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            await process.StopAsync(TimeSpan.FromSeconds(30));
         }
 
-        return (process.ExitCode, await stdout + await stderr);
+        return (process.ExitCode, process.Output);
     }
 
     [Test]
     public async Task BadConfiguration_ExitsNonZero_ListingEveryProblem()
     {
-        var config = Path.Combine(_dir, "api.yaml");
+        var config = Path.Combine(_dir.Path, "api.yaml");
         await File.WriteAllTextAsync(config, "server:\n  listen: nowhere\nauth:\n  jwt_access_ttl: soon\nbogus: 1\n");
         using var process = Start(["--config", config], new Dictionary<string, string> { ["OTHERIX_WORKERS__MAX_WORKERS"] = "lots" });
 
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-
-        Assert.That(process.ExitCode, Is.EqualTo(2));
-        Assert.That(stderr, Does.Contain("server.listen").And.Contain("auth.jwt_access_ttl").And.Contain("bogus: unknown key").And.Contain("OTHERIX_WORKERS__MAX_WORKERS"));
+        Assert.That(await process.WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(2));
+        Assert.That(process.Output, Does.Contain("server.listen").And.Contain("auth.jwt_access_ttl").And.Contain("bogus: unknown key").And.Contain("OTHERIX_WORKERS__MAX_WORKERS"));
     }
 
     [Test]
     public async Task HalfTheBootstrapPair_ExitsNonZero()
     {
-        using var process = Start([], new Dictionary<string, string> { ["OTHERIX_BOOTSTRAP_ADMIN_EMAIL"] = "admin@otherix.test", ["OTHERIX_STORE__DATA_DIR"] = _dir });
+        using var process = Start([], new Dictionary<string, string> { ["OTHERIX_BOOTSTRAP_ADMIN_EMAIL"] = "admin@otherix.test", ["OTHERIX_STORE__DATA_DIR"] = _dir.Path });
 
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-
-        Assert.That(process.ExitCode, Is.EqualTo(2));
-        Assert.That(stderr, Does.Contain("OTHERIX_BOOTSTRAP_ADMIN_PASSWORD is not"));
+        Assert.That(await process.WaitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(2));
+        Assert.That(process.Output, Does.Contain("OTHERIX_BOOTSTRAP_ADMIN_PASSWORD is not"));
     }
 
     [Test]
@@ -125,11 +81,8 @@ public sealed class ProcessTests
     {
         using var process = Start(["--help"], new Dictionary<string, string>());
 
-        var stdout = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-
-        Assert.That(process.ExitCode, Is.Zero);
-        Assert.That(stdout, Does.Contain("--config").And.Contain("OTHERIX_BOOTSTRAP_ADMIN_EMAIL").And.Contain("/readyz"));
+        Assert.That(await process.WaitAsync(TimeSpan.FromSeconds(30)), Is.Zero);
+        Assert.That(process.Output, Does.Contain("--config").And.Contain("OTHERIX_BOOTSTRAP_ADMIN_EMAIL").And.Contain("/readyz"));
     }
 
     [Test]
@@ -156,6 +109,6 @@ public sealed class ProcessTests
         Assert.That(first.Output, Does.Contain("bootstrap admin admin@otherix.test created"));
         Assert.That(second.ExitCode, Is.Zero, second.Output);
         Assert.That(second.Output, Does.Contain("ignored: this store was bootstrapped on an earlier start"));
-        Assert.That(second.Output, Does.Not.Contain("created"));
+        Assert.That(second.Output, Does.Not.Contain("admin@otherix.test created"));
     }
 }

@@ -344,4 +344,20 @@ public sealed class NodeTrustTests
         Assert.That(second.CordonedAt, Is.EqualTo(first.CordonedAt));
         Assert.That(uncordoned.Cordoned, Is.False);
     }
+
+    [Test]
+    public async Task Rebootstrap_WithATokenBoundToTheNode_ReplacesItsCertificate()
+    {
+        await using var api = await TestApi.StartAsync(kestrel: true);
+        using var first = await JoinNodeAsync(api, "node-a");
+        await HeartbeatAsync(api, first, "node-a");
+        var id = api.Store.Nodes.FindByName("node-a")!.Id;
+
+        using var second = await JoinNodeAsync(api, "node-a");
+        var replaced = Assert.ThrowsAsync<RpcException>(() => HeartbeatAsync(api, first, "node-a"))!;
+        await HeartbeatAsync(api, second, "node-a");
+
+        Assert.That(replaced.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
+        Assert.That(api.Store.Nodes.FindByName("node-a")!.Id, Is.EqualTo(id), "same node, new certificate");
+    }
 }
