@@ -88,23 +88,58 @@ public static class AgentCommandLine
         }
 
         using var identity = ClusterIdentity.Load(layout);
-        var builder = Host.CreateApplicationBuilder();
+        await using var app = BuildServer(config, layout, identity, new Uri(cpUrl));
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <summary>
+    /// The daemon: the gRPC server (mutual TLS: only the control plane's replica certificate from the
+    /// cluster CA gets in) over the VM engine, and the heartbeat loop.
+    /// </summary>
+    public static WebApplication BuildServer(AgentConfig config, AgentLayout layout, ClusterIdentity identity, Uri controlPlane)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(identity);
+        var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         ConfigureLogging(builder.Logging);
         builder.Services.AddSystemd();
+        if (!ListenAddress.TryParse(config.Server.Listen, out var listen) || !System.Net.IPAddress.TryParse(listen!.Host, out var ip))
+        {
+            throw new ConfigException([$"server.listen: \"{config.Server.Listen}\": the host must be an IP address"]);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(ip, listen.Port, l =>
+        {
+            l.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2;
+            l.UseHttps(https =>
+            {
+                https.ServerCertificate = identity.Certificate;
+                https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate;
+                https.ClientCertificateValidation = (certificate, _, _) => identity.IsControlPlane(certificate);
+            });
+        }));
         var paths = new AgentPaths(layout.StateDirectory);
-        var probe = new AccelerationProbe(paths, TimeProvider.System);
+        var probe = new AccelerationProbe(paths, TimeProvider.System) { Forced = config.Acceleration switch { "kvm" => "kvm", "tcg" => "qemu", _ => null } };
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => new LibvirtVmDriver(
+            () => Otherix.Native.Connection.Open(config.LibvirtUri), new Otherix.Agent.Templates.XmlTemplateRenderer(Path.Combine(AppContext.BaseDirectory, "templates")),
+            paths, new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, TimeProvider.System, probe));
+        builder.Services.AddSingleton<AgentTasks>();
+        builder.Services.AddGrpc();
         builder.Services.AddHostedService(sp => new HeartbeatLoop(
-            identity, new Uri(cpUrl), config.ControlPlane.HeartbeatInterval,
+            identity, controlPlane, config.ControlPlane.HeartbeatInterval,
             () =>
             {
                 var (capabilities, resources) = HostFacts.Collect(config.LibvirtUri, probe.Remembered);
                 return new HeartbeatRequest { AgentVersion = Version, Architecture = AgentBootstrap.Architecture, Capabilities = capabilities, Resources = resources };
             },
             TimeProvider.System, sp.GetRequiredService<ILogger<HeartbeatLoop>>()));
-        using var host = builder.Build();
-        await host.RunAsync();
-        return 0;
+        var app = builder.Build();
+        app.MapGrpcService<AgentService>();
+        return app;
     }
 
     private static string AdvertisedEndpoint(AgentConfig config)
@@ -138,9 +173,9 @@ public static class AgentCommandLine
                otherix-agent --version | --help
 
         Files (as root; otherwise everything under ~/.config/otherix/):
-          {DefaultConfigPath}         optional settings (state_dir, control_plane.url,
+          {DefaultConfigPath}         optional settings (state_dir, libvirt_uri, acceleration, control_plane.url,
                                             control_plane.heartbeat_interval, server.listen,
-                                            server.advertised_endpoint, libvirt_uri);
+                                            server.advertised_endpoint);
                                             overrides: OTHERIX_AGENT__<SECTION>__<KEY>
           /etc/otherix/bootstrap.env        OTHERIX_BOOTSTRAP__CP_URL (https://<control plane>:8443),
                                             __CA_FINGERPRINT (sha256:<hex>), __NODE_NAME, __TOKEN_FILE

@@ -123,6 +123,11 @@ public static class ControlPlane
         }
 
         builder.Services.AddSingleton(ConfigureListeners(builder, config, ca, replica));
+        if (replica is not null)
+        {
+            builder.Services.AddSingleton(new Agents.AgentConnections(ca.Certificate, replica));
+        }
+
         builder.Services.AddGrpc();
         builder.Services.AddHostedService<NodeLivenessWorker>();
         builder.Services.AddSingleton(config);

@@ -11,6 +11,9 @@ public sealed record AgentConfig
     /// <summary>Where libvirtd is.</summary>
     public string LibvirtUri { get; init; } = "qemu:///system";
 
+    /// <summary><c>auto</c> (probe KVM once per boot, fall back to TCG), <c>kvm</c> or <c>tcg</c>.</summary>
+    public string Acceleration { get; init; } = "auto";
+
     /// <summary>The control plane.</summary>
     public ControlPlaneConfig ControlPlane { get; init; } = new();
 
@@ -24,6 +27,7 @@ public sealed record AgentConfig
             check(c.ControlPlane.Url.Length == 0 || Uri.TryCreate(c.ControlPlane.Url, UriKind.Absolute, out var u) && u.Scheme == "https", "control_plane.url", "must be an https:// URL");
             check(c.ControlPlane.HeartbeatInterval >= TimeSpan.FromMilliseconds(100), "control_plane.heartbeat_interval", "must be at least 100ms");
             check(ListenAddress.TryParse(c.Server.Listen, out _), "server.listen", $"\"{c.Server.Listen}\" is not host:port");
+            check(c.Acceleration is "auto" or "kvm" or "tcg", "acceleration", "must be auto, kvm or tcg");
         });
 }
 

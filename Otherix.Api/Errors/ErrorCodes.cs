@@ -36,6 +36,9 @@ public static class ErrorCodes
     /// <summary>Too many attempts; retry after <c>details.retry_after_seconds</c>.</summary>
     public const string RateLimited = "rate_limited";
 
+    /// <summary>The control plane could not reach the agent that owns the resource.</summary>
+    public const string AgentUnreachable = "agent_unreachable";
+
     /// <summary>The server failed in a way the caller cannot fix.</summary>
     public const string Internal = "internal";
 }

@@ -1,0 +1,131 @@
+using Grpc.Core;
+using Otherix.Agent.Driver;
+using Otherix.Agent.Images;
+using Otherix.Api.Grpc;
+
+namespace Otherix.Agent.Daemon;
+
+/// <summary>The agent's gRPC service: the VM engine, for the control plane, idempotent by task id.</summary>
+public sealed class AgentService(LibvirtVmDriver driver, AgentTasks tasks) : Api.Grpc.Agent.AgentBase
+{
+    /// <inheritdoc />
+    public override Task<AgentTaskReply> CreateVm(CreateVmRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var id = ParseId(request.VmId);
+        var spec = new VmSpec(
+            id, request.Name, request.Pool, request.ImageUrl, Empty(request.ImageSha256), Vcpus: request.Vcpus > 0 ? request.Vcpus : 1,
+            MemoryMib: request.MemoryMib > 0 ? request.MemoryMib : 512, DiskGib: request.DiskGib > 0 ? request.DiskGib : null,
+            UserData: Empty(request.UserData), NetworkConfig: Empty(request.NetworkConfig), Owner: request.Owner);
+        var run = tasks.StartOrJoin(Required(request.TaskId), r =>
+            driver.CreateVmAsync(spec, request.TaskId, new Progress<ImageProgress>(p => r.Progress = p.Total is > 0 ? (int)(p.Downloaded * 90 / p.Total.Value) : r.Progress))!);
+        return ReplyAsync(request.TaskId, run, request.WaitSeconds, context.CancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task<AgentTaskReply> DeleteVm(DeleteVmRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var id = ParseId(request.VmId);
+        var run = tasks.StartOrJoin(Required(request.TaskId), _ => Task.Run(() =>
+        {
+            driver.DeleteVm(id, request.Force);
+            return (VmStatus?)null;
+        }));
+        return ReplyAsync(request.TaskId, run, request.WaitSeconds, context.CancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task<AgentTaskReply> VmAction(VmActionRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var id = ParseId(request.VmId);
+        if (!Enum.TryParse<Driver.VmAction>(request.Action, ignoreCase: true, out var action) || !Enum.IsDefined(action))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"action \"{request.Action}\" is not one of start, stop, poweroff, reboot, pause, resume, reset"));
+        }
+
+        var run = tasks.StartOrJoin(Required(request.TaskId), _ => driver.ActAsync(id, action, request.TaskId)!);
+        return ReplyAsync(request.TaskId, run, request.WaitSeconds, context.CancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override Task<AgentTaskReply> GetTask(GetTaskRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        return tasks.Find(request.TaskId) is { } run
+            ? ReplyAsync(request.TaskId, run, request.WaitSeconds, context.CancellationToken)
+            : Task.FromResult(new AgentTaskReply { TaskId = request.TaskId, State = "unknown" });
+    }
+
+    /// <inheritdoc />
+    public override Task<VmReport> GetVm(GetVmRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Task.FromResult(ToReport(driver.GetVm(ParseId(request.VmId))));
+    }
+
+    /// <summary>The heartbeat's view of a VM.</summary>
+    public static VmReport ToReport(VmStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        return new VmReport { VmId = status.Id.ToString(), Name = status.Name, State = status.State.ToString().ToLowerInvariant(), Reason = status.Reason };
+    }
+
+    private static async Task<AgentTaskReply> ReplyAsync(string taskId, AgentTasks.Run run, int waitSeconds, CancellationToken cancellationToken)
+    {
+        if (waitSeconds > 0 && !run.Work.IsCompleted)
+        {
+            try
+            {
+                await run.Work.WaitAsync(TimeSpan.FromSeconds(Math.Min(waitSeconds, 300)), cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (Exception) when (run.Work.IsCompleted)
+            {
+                // The outcome is read below.
+            }
+        }
+
+        var reply = new AgentTaskReply { TaskId = taskId, Progress = run.Progress };
+        switch (run.Work.Status)
+        {
+            case TaskStatus.RanToCompletion:
+                reply.State = "success";
+                reply.Progress = 100;
+                if (run.Work.Result is { } vm)
+                {
+                    reply.Vm = ToReport(vm);
+                }
+
+                break;
+            case TaskStatus.Faulted or TaskStatus.Canceled:
+                var error = run.Work.Exception?.GetBaseException();
+                reply.State = "failed";
+                reply.ErrorCode = error switch
+                {
+                    VmDriverException d => d.Code,
+                    ImageException i => i.Code,
+                    _ => "internal",
+                };
+                reply.ErrorMessage = error?.Message ?? "cancelled";
+                break;
+            default:
+                reply.State = "running";
+                break;
+        }
+
+        return reply;
+    }
+
+    private static Guid ParseId(string id) =>
+        Guid.TryParse(id, out var guid) ? guid : throw new RpcException(new Status(StatusCode.InvalidArgument, $"vm_id \"{id}\" is not a UUID"));
+
+    private static string Required(string taskId) =>
+        string.IsNullOrEmpty(taskId) ? throw new RpcException(new Status(StatusCode.InvalidArgument, "task_id is required: every mutating call is idempotent by it")) : taskId;
+
+    private static string? Empty(string value) => value.Length == 0 ? null : value;
+}
