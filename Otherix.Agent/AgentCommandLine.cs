@@ -134,7 +134,17 @@ public static class AgentCommandLine
             () =>
             {
                 var (capabilities, resources) = HostFacts.Collect(config.LibvirtUri, probe.Remembered);
-                return new HeartbeatRequest { AgentVersion = Version, Architecture = AgentBootstrap.Architecture, Capabilities = capabilities, Resources = resources };
+                var request = new HeartbeatRequest { AgentVersion = Version, Architecture = AgentBootstrap.Architecture, Capabilities = capabilities, Resources = resources };
+                try
+                {
+                    request.Vms.AddRange(sp.GetRequiredService<LibvirtVmDriver>().ListVms().Select(AgentService.ToReport));
+                }
+                catch (Otherix.Native.LibvirtException)
+                {
+                    // libvirtd is down: the heartbeat still says the host is alive; VM states come back with it.
+                }
+
+                return request;
             },
             TimeProvider.System, sp.GetRequiredService<ILogger<HeartbeatLoop>>()));
         var app = builder.Build();

@@ -63,7 +63,57 @@ public sealed class AgentService(LibvirtVmDriver driver, AgentTasks tasks) : Api
     public override Task<VmReport> GetVm(GetVmRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Task.FromResult(ToReport(driver.GetVm(ParseId(request.VmId))));
+        return Guarded(() => ToReport(driver.GetVm(ParseId(request.VmId))));
+    }
+
+    /// <inheritdoc />
+    public override Task<PoolReport> EnsurePool(EnsurePoolRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Guarded(() => ToReport(driver.EnsurePool(new PoolSpec(request.Name, request.Path))));
+    }
+
+    /// <inheritdoc />
+    public override Task<PoolReport> DeletePool(DeletePoolRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Guarded(() =>
+        {
+            driver.DeletePool(request.Name);
+            return new PoolReport { Name = request.Name, ReconciliationStatus = "deleted" };
+        });
+    }
+
+    /// <inheritdoc />
+    public override Task<PoolReport> ScanPool(ScanPoolRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Guarded(() => ToReport(driver.ScanPool(request.Name)));
+    }
+
+    /// <summary>The heartbeat's view of a pool.</summary>
+    public static PoolReport ToReport(PoolStatus pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var report = new PoolReport
+        {
+            Name = pool.Name, ReconciliationStatus = "ready", CapacityBytes = (long)pool.CapacityBytes, AvailableBytes = (long)pool.AvailableBytes,
+        };
+        report.Images.AddRange(pool.Images.Select(i => new Api.Grpc.CachedImage { Name = i.Name, Sha256 = i.Sha256, SizeBytes = i.Size }));
+        return report;
+    }
+
+    // Synchronous engine calls: failures with a code become FAILED_PRECONDITION carrying the code.
+    private static Task<T> Guarded<T>(Func<T> work)
+    {
+        try
+        {
+            return Task.FromResult(work());
+        }
+        catch (VmDriverException e)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"{e.Code}: {e.Message}"));
+        }
     }
 
     /// <summary>The heartbeat's view of a VM.</summary>

@@ -59,6 +59,10 @@ public sealed class ChildProcess : IDisposable
         return new ChildProcess(Process.Start(info)!);
     }
 
+    /// <summary>Waits until its output contains <paramref name="text"/> (loggers flush asynchronously); returns the output.</summary>
+    public Task<string> WaitForOutputAsync(string text, TimeSpan timeout) =>
+        Poll.UntilAsync(() => Task.FromResult(Output), o => o.Contains(text, StringComparison.Ordinal) || _process.HasExited, timeout, $"\"{text}\" in the output");
+
     /// <summary>Waits for it to end, at most <paramref name="timeout"/>.</summary>
     public async Task<int> WaitAsync(TimeSpan timeout)
     {

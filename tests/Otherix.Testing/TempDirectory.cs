@@ -6,6 +6,13 @@ public sealed class TempDirectory : IDisposable
     /// <summary>Creates <c>/tmp/&lt;prefix&gt;XXXXXX</c>.</summary>
     public TempDirectory(string prefix) => Path = Directory.CreateTempSubdirectory(prefix).FullName;
 
+    /// <summary>Creates <c>&lt;parent&gt;/&lt;prefix&gt;XXXXXXXX</c> with <paramref name="mode"/> (e.g. one qemu can traverse).</summary>
+    public TempDirectory(string parent, string prefix, UnixFileMode mode)
+    {
+        Path = System.IO.Path.Combine(parent, prefix + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Path, mode);
+    }
+
     /// <summary>The directory.</summary>
     public string Path { get; }
 
