@@ -137,7 +137,9 @@ public static class AgentCommandLine
                 var request = new HeartbeatRequest { AgentVersion = Version, Architecture = AgentBootstrap.Architecture, Capabilities = capabilities, Resources = resources };
                 try
                 {
-                    request.Vms.AddRange(sp.GetRequiredService<LibvirtVmDriver>().ListVms().Select(AgentService.ToReport));
+                    var driver = sp.GetRequiredService<LibvirtVmDriver>();
+                    request.Vms.AddRange(driver.ListVms().Select(AgentService.ToReport));
+                    request.Pools.AddRange(driver.ListPools().Select(AgentService.ToReport));
                 }
                 catch (Otherix.Native.LibvirtException)
                 {

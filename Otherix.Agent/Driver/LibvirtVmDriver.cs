@@ -108,6 +108,29 @@ public sealed partial class LibvirtVmDriver : IDisposable
         }
     }
 
+    /// <summary>Every Otherix pool on this host (libvirt pools named <c>otx-*</c>), refreshed, with figures and image caches.</summary>
+    public IReadOnlyList<PoolStatus> ListPools()
+    {
+        var pools = Session.ListAllStoragePools();
+        try
+        {
+            return pools.Where(p => p.Name.StartsWith(Prefix, StringComparison.Ordinal) && p.IsActive)
+                .Select(p =>
+                {
+                    p.Refresh();
+                    return Status(p.Name[Prefix.Length..], p);
+                })
+                .ToList();
+        }
+        finally
+        {
+            foreach (var pool in pools)
+            {
+                pool.Dispose();
+            }
+        }
+    }
+
     /// <summary>Refreshes the pool and reports its figures and image cache.</summary>
     public PoolStatus ScanPool(string name)
     {
