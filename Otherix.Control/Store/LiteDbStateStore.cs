@@ -176,12 +176,7 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
                 query = query.Where(u => u.EmailKey == key);
             }
 
-            if (after is { } a)
-            {
-                query = query.Where(u => u.Id > a);
-            }
-
-            return ToPage(query.OrderBy(u => u.Id).Limit(limit + 1).ToList(), limit, u => u.Id);
+            return KeysetPage(query, after, limit, descending: false);
         }
 
         public int CountByRole(Otherix.Api.Auth.Role role) => Users(db.Database).Count(u => u.Role == role && u.DeletedAt == null);
@@ -248,12 +243,7 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
                 query = query.Where(t => t.RevokedAt == null);
             }
 
-            if (after is { } a)
-            {
-                query = query.Where(t => t.Id > a);
-            }
-
-            return ToPage(query.OrderBy(t => t.Id).Limit(limit + 1).ToList(), limit, t => t.Id);
+            return KeysetPage(query, after, limit, descending: false);
         }
 
         public bool Revoke(Guid id, DateTime now) => db.Write(d =>
@@ -322,12 +312,7 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
                 query = query.Where(t => t.CreatedBy == createdBy);
             }
 
-            if (after is { } a)
-            {
-                query = query.Where(t => t.Id < a);
-            }
-
-            return ToPage(query.OrderByDescending(t => t.Id).Limit(limit + 1).ToList(), limit, t => t.Id);
+            return KeysetPage(query, after, limit, descending: true);
         }
 
         public TaskRecord? Claim(string owner, DateTime now, DateTime leaseUntil) => db.Write(d =>
@@ -489,12 +474,7 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
                 query = query.Where(n => n.Status == s);
             }
 
-            if (after is { } a)
-            {
-                query = query.Where(n => n.Id > a);
-            }
-
-            return ToPage(query.OrderBy(n => n.Id).Limit(limit + 1).ToList(), limit, n => n.Id);
+            return KeysetPage(query, after, limit, descending: false);
         }
 
         public bool Update(NodeRecord node) => db.Write(d => Nodes(d).Update(node));
@@ -533,12 +513,7 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
                 query = query.Where(t => t.RevokedAt == null && t.ExpiresAt > now);
             }
 
-            if (after is { } a)
-            {
-                query = query.Where(t => t.Id > a);
-            }
-
-            return ToPage(query.OrderBy(t => t.Id).Limit(limit + 1).ToList(), limit, t => t.Id);
+            return KeysetPage(query, after, limit, descending: false);
         }
 
         public bool Revoke(Guid id, DateTime now) => db.Write(d =>
@@ -556,12 +531,7 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
         public Page<JoinConsumptionRecord> Consumptions(Guid tokenId, Guid? after, int limit)
         {
             var query = Uses(db.Database).Query().Where(c => c.JoinTokenId == tokenId);
-            if (after is { } a)
-            {
-                query = query.Where(c => c.Id > a);
-            }
-
-            return ToPage(query.OrderBy(c => c.Id).Limit(limit + 1).ToList(), limit, c => c.Id);
+            return KeysetPage(query, after, limit, descending: false);
         }
 
         public RedeemOutcome Redeem(JoinRequest request) => db.WriteAtomically(d =>
@@ -628,6 +598,16 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
         });
     }
 
-    private static Page<T> ToPage<T>(List<T> rows, int limit, Func<T, Guid> key) =>
-        rows.Count > limit ? new Page<T>(rows[..limit], key(rows[limit - 1])) : new Page<T>(rows, null);
+    // One page ordered by _id (UUIDv7, so by creation), read through the _id index from the cursor on.
+    private static Page<T> KeysetPage<T>(ILiteQueryable<T> query, Guid? after, int limit, bool descending)
+        where T : IKeyed
+    {
+        if (after is { } a)
+        {
+            query = query.Where(descending ? "_id < @0" : "_id > @0", new BsonValue(a));
+        }
+
+        var rows = (descending ? query.OrderByDescending("_id") : query.OrderBy("_id")).Limit(limit + 1).ToList();
+        return rows.Count > limit ? new Page<T>(rows[..limit], rows[limit - 1].Id) : new Page<T>(rows, null);
+    }
 }

@@ -14,7 +14,7 @@ public enum NodeStatus
 }
 
 /// <summary>A host running an agent.</summary>
-public sealed class NodeRecord
+public sealed class NodeRecord : IKeyed
 {
     /// <summary>Stable id.</summary>
     public Guid Id { get; set; }
@@ -103,7 +103,7 @@ public sealed class NodeFacts
 }
 
 /// <summary>A join token; only the SHA-256 of the secret is kept.</summary>
-public sealed class JoinTokenRecord
+public sealed class JoinTokenRecord : IKeyed
 {
     /// <summary>Stable id.</summary>
     public Guid Id { get; set; }
@@ -134,7 +134,7 @@ public sealed class JoinTokenRecord
 }
 
 /// <summary>One successful use of a join token.</summary>
-public sealed class JoinConsumptionRecord
+public sealed class JoinConsumptionRecord : IKeyed
 {
     /// <summary>Stable id.</summary>
     public Guid Id { get; set; }

@@ -7,7 +7,7 @@ namespace Otherix.Control.Store;
 // (the store keeps milliseconds). The REST layer maps them to the Otherix.Api records.
 
 /// <summary>A user; <see cref="DeletedAt"/> set means soft-deleted and invisible.</summary>
-public sealed class UserRecord
+public sealed class UserRecord : IKeyed
 {
     /// <summary>Stable id (UUIDv7).</summary>
     public Guid Id { get; set; }
@@ -41,7 +41,7 @@ public sealed class UserRecord
 }
 
 /// <summary>An API token; only the SHA-256 of the secret is kept.</summary>
-public sealed class ApiTokenRecord
+public sealed class ApiTokenRecord : IKeyed
 {
     /// <summary>Stable id (UUIDv7).</summary>
     public Guid Id { get; set; }
@@ -75,7 +75,7 @@ public sealed class ApiTokenRecord
 }
 
 /// <summary>A persisted task, with its lease.</summary>
-public sealed class TaskRecord
+public sealed class TaskRecord : IKeyed
 {
     /// <summary>Stable id (UUIDv7, so ids sort by creation).</summary>
     public Guid Id { get; set; }
@@ -133,6 +133,13 @@ public sealed class TaskRecord
 
     /// <summary>Terminal time.</summary>
     public DateTime? FinishedAt { get; set; }
+}
+
+/// <summary>A record whose id is its storage key and page cursor.</summary>
+public interface IKeyed
+{
+    /// <summary>The id.</summary>
+    Guid Id { get; }
 }
 
 /// <summary>One page of a keyset-paginated list; <see cref="After"/> is the key to continue after, null on the last page.</summary>

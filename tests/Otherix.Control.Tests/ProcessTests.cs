@@ -28,21 +28,7 @@ public sealed class ProcessTests
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         try
         {
-            await Poll.UntilAsync(
-                async () =>
-                {
-                    try
-                    {
-                        return (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode;
-                    }
-                    catch (HttpRequestException)
-                    {
-                        return HttpStatusCode.ServiceUnavailable;
-                    }
-                },
-                s => s == HttpStatusCode.OK || process.HasExited,
-                TimeSpan.FromSeconds(30),
-                "otherix-api ready");
+            await Poll.UntilOkAsync(http, "/readyz", () => process.HasExited, TimeSpan.FromSeconds(30), "otherix-api ready");
             if (whileRunning is not null)
             {
                 await whileRunning(http);

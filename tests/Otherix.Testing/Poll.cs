@@ -33,4 +33,27 @@ public static class Poll
             await Task.Delay(Interval).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Waits until GET <paramref name="path"/> answers 200 (a server starting up), or <paramref name="gaveUp"/> (its process died).</summary>
+    public static Task UntilOkAsync(HttpClient http, string path, Func<bool> gaveUp, TimeSpan deadline, string what)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(gaveUp);
+        return UntilAsync(
+            async () =>
+            {
+                try
+                {
+                    using var response = await http.GetAsync(new Uri(path, UriKind.Relative)).ConfigureAwait(false);
+                    return response.StatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return System.Net.HttpStatusCode.ServiceUnavailable;
+                }
+            },
+            s => s == System.Net.HttpStatusCode.OK || gaveUp(),
+            deadline,
+            what);
+    }
 }

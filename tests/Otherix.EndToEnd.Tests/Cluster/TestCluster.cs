@@ -54,19 +54,7 @@ internal sealed class TestCluster : IAsyncDisposable
             ["OTHERIX_BOOTSTRAP_ADMIN_PASSWORD"] = "correct-horse-battery-staple",
         });
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{publicPort}") };
-        await Poll.UntilAsync(
-            async () =>
-            {
-                try
-                {
-                    return (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).StatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return HttpStatusCode.ServiceUnavailable;
-                }
-            },
-            s => s == HttpStatusCode.OK || api.HasExited, TimeSpan.FromSeconds(30), "control plane ready");
+        await Poll.UntilOkAsync(http, "/readyz", () => api.HasExited, TimeSpan.FromSeconds(30), "control plane ready");
         Assert.That(api.HasExited, Is.False, api.Output);
         var login = await JsonAsync(await http.PostAsJsonAsync("/v1/auth/login", new { email = "admin@otherix.test", password = "correct-horse-battery-staple" }));
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.GetProperty("access_token").GetString());
