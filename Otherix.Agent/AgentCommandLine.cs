@@ -128,6 +128,7 @@ public static class AgentCommandLine
             () => Otherix.Native.Connection.Open(config.LibvirtUri), new Otherix.Agent.Templates.XmlTemplateRenderer(Path.Combine(AppContext.BaseDirectory, "templates")),
             paths, new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, TimeProvider.System, probe));
         builder.Services.AddSingleton<AgentTasks>();
+        builder.Services.AddSingleton<PoolReconciler>();
         builder.Services.AddGrpc();
         builder.Services.AddHostedService(sp => new HeartbeatLoop(
             identity, controlPlane, config.ControlPlane.HeartbeatInterval,
@@ -137,16 +138,26 @@ public static class AgentCommandLine
                 var request = new HeartbeatRequest { AgentVersion = Version, Architecture = AgentBootstrap.Architecture, Capabilities = capabilities, Resources = resources };
                 try
                 {
-                    var driver = sp.GetRequiredService<LibvirtVmDriver>();
-                    request.Vms.AddRange(driver.ListVms().Select(AgentService.ToReport));
-                    request.Pools.AddRange(driver.ListPools().Select(AgentService.ToReport));
+                    request.Vms.AddRange(sp.GetRequiredService<LibvirtVmDriver>().ListVms().Select(AgentService.ToReport));
+                    request.Pools.AddRange(sp.GetRequiredService<PoolReconciler>().Report());
                 }
                 catch (Otherix.Native.LibvirtException)
                 {
-                    // libvirtd is down: the heartbeat still says the host is alive; VM states come back with it.
+                    // libvirtd is down: the heartbeat still says the host is alive; VM and pool states come back with it.
                 }
 
                 return request;
+            },
+            response =>
+            {
+                try
+                {
+                    sp.GetRequiredService<PoolReconciler>().Converge(response.DeclaredPools);
+                }
+                catch (Otherix.Native.LibvirtException)
+                {
+                    // Retried with the next heartbeat's answer.
+                }
             },
             TimeProvider.System, sp.GetRequiredService<ILogger<HeartbeatLoop>>()));
         var app = builder.Build();

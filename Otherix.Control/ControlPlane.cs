@@ -137,6 +137,14 @@ public static class ControlPlane
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<TaskSubmitter>();
         builder.Services.AddSingleton<TaskEngine>();
+        builder.Services.AddSingleton<ITaskHandler, Pools.PoolScanHandler>();
+        if (config.StoragePools.DefaultPoolName.Length > 0 && store.Settings.Find("default_pool_seeded") is null)
+        {
+            // First start: the configured default pool is the cluster default until an admin changes it.
+            store.Settings.Put(Pools.PoolsModule.DefaultPoolSetting, config.StoragePools.DefaultPoolName);
+            store.Settings.Put("default_pool_seeded", "true");
+        }
+
         if (config.Workers.Enabled)
         {
             builder.Services.AddHostedService(sp => sp.GetRequiredService<TaskEngine>());

@@ -9,7 +9,8 @@ namespace Otherix.Agent.Daemon;
 /// each a full snapshot. Failures are logged when the state changes (not every beat) and retried.
 /// </summary>
 public sealed partial class HeartbeatLoop(
-    ClusterIdentity identity, Uri controlPlane, TimeSpan interval, Func<HeartbeatRequest> snapshot, TimeProvider time, ILogger<HeartbeatLoop> log) : BackgroundService
+    ClusterIdentity identity, Uri controlPlane, TimeSpan interval, Func<HeartbeatRequest> snapshot, Action<HeartbeatResponse> onResponse,
+    TimeProvider time, ILogger<HeartbeatLoop> log) : BackgroundService
 {
     private bool? _lastOk;
 
@@ -27,8 +28,9 @@ public sealed partial class HeartbeatLoop(
             {
                 var request = snapshot();
                 request.NodeName = identity.NodeName;
-                await client.HeartbeatAsync(request, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: stoppingToken);
+                var response = await client.HeartbeatAsync(request, deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: stoppingToken);
                 Acknowledged++;
+                onResponse(response);
                 if (_lastOk != true)
                 {
                     LogAccepted(log, controlPlane, identity.NodeName);

@@ -218,6 +218,13 @@ public static class ConfigBinder
                 return true;
             }
 
+            if (node is Node.Scalar commaSeparated)
+            {
+                // From the environment: "a,b,c".
+                value = commaSeparated.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                return true;
+            }
+
             errors.Add($"{node.Source}: {path}: expected a list");
             return false;
         }

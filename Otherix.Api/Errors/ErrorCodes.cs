@@ -36,6 +36,18 @@ public static class ErrorCodes
     /// <summary>Too many attempts; retry after <c>details.retry_after_seconds</c>.</summary>
     public const string RateLimited = "rate_limited";
 
+    /// <summary>The node is not ready (pending, unreachable or gone).</summary>
+    public const string NodeNotReady = "node_not_ready";
+
+    /// <summary>A pool path outside <c>storage_pools.allowed_path_prefixes</c>.</summary>
+    public const string PathNotAllowed = "path_not_allowed";
+
+    /// <summary>No pool of that name.</summary>
+    public const string PoolNotFound = "pool_not_found";
+
+    /// <summary>The pool name exists on several nodes; say which.</summary>
+    public const string PoolNameAmbiguous = "pool_name_ambiguous";
+
     /// <summary>The control plane could not reach the agent that owns the resource.</summary>
     public const string AgentUnreachable = "agent_unreachable";
 

@@ -26,6 +26,22 @@ public sealed record ApiConfig
 
     /// <summary>This replica's certificate.</summary>
     public CpCertConfig CpCert { get; init; } = new();
+
+    /// <summary>Storage pools.</summary>
+    public StoragePoolsConfig StoragePools { get; init; } = new();
+}
+
+/// <summary><c>storage_pools.*</c>.</summary>
+public sealed record StoragePoolsConfig
+{
+    /// <summary>Pool paths must be under one of these.</summary>
+    public IReadOnlyList<string> AllowedPathPrefixes { get; init; } = ["/var/lib/otherix/pools/"];
+
+    /// <summary>Pool created on every node as it becomes ready, and the cluster default at first; empty turns this off.</summary>
+    public string DefaultPoolName { get; init; } = "default";
+
+    /// <summary>Where that pool lives on each node (<c>&lt;dir&gt;/&lt;name&gt;</c>).</summary>
+    public string DefaultPoolDir { get; init; } = "/var/lib/otherix/pools";
 }
 
 /// <summary><c>agent_server.*</c>.</summary>

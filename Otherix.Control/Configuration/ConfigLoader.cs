@@ -32,6 +32,9 @@ public static class ConfigLoader
         Check(ListenAddress.TryParse(c.AgentServer.Listen, out _), "agent_server.listen", $"\"{c.AgentServer.Listen}\" is not host:port");
         Check(!c.AgentServer.Enabled || c.AgentServer.Listen != c.Server.Listen, "agent_server.listen", "must differ from server.listen");
         Check(c.CpCert.Validity >= TimeSpan.FromHours(24), "cp_cert.validity", "must be at least 24h");
+        Check(c.StoragePools.AllowedPathPrefixes.All(p => p.StartsWith('/')), "storage_pools.allowed_path_prefixes", "every prefix must be an absolute path");
+        Check(c.StoragePools.DefaultPoolName.Length == 0 || Http.Names.CheckResourceName(c.StoragePools.DefaultPoolName) is null, "storage_pools.default_pool_name", "must be empty or a DNS label");
+        Check(c.StoragePools.DefaultPoolDir.StartsWith('/'), "storage_pools.default_pool_dir", "must be an absolute path");
     }
 
 }

@@ -67,15 +67,31 @@ public sealed partial class HeartbeatService(IStateStore store, ClusterCa ca, Ap
             LogReady(log, node.Name);
         }
 
-        return Task.FromResult(new HeartbeatResponse
+        var defaultPool = config.StoragePools.DefaultPoolName;
+        if (defaultPool.Length > 0 && store.Pools.EnsureOn(new PoolRecord
+        {
+            Id = Ids.New(now), Key = PoolRecord.KeyOf(defaultPool, node.Name), Name = defaultPool, NodeName = node.Name,
+            Path = Path.Combine(config.StoragePools.DefaultPoolDir, defaultPool), CreatedAt = now.UtcDateTime, UpdatedAt = now.UtcDateTime,
+        }))
+        {
+            LogDefaultPool(log, defaultPool, node.Name);
+        }
+
+        store.Pools.ApplyReports(node.Name, request.Pools.Select(Pools.PoolScanHandler.ToRecord).ToList(), now.UtcDateTime);
+        var response = new HeartbeatResponse
         {
             ReceivedAt = Timestamp.FromDateTimeOffset(now),
             HeartbeatIntervalSeconds = (int)config.Workers.Heartbeat.Interval.TotalSeconds,
-        });
+        };
+        response.DeclaredPools.AddRange(store.Pools.List(node.Name, null, Http.Paging.MaxLimit).Items.Select(p => new DeclaredPool { Name = p.Name, Type = p.Type, Path = p.Path }));
+        return Task.FromResult(response);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node {Node} is ready")]
     private static partial void LogReady(ILogger logger, string node);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pool {Pool} declared on node {Node} (the default pool)")]
+    private static partial void LogDefaultPool(ILogger logger, string pool, string node);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "node {Node}'s certificate was used to heartbeat for {Claimed}: refused")]
     private static partial void LogImpersonation(ILogger logger, string node, string claimed);

@@ -23,6 +23,9 @@ public interface IStateStore
     /// <summary>Join tokens and their use.</summary>
     IJoinTokenStore JoinTokens { get; }
 
+    /// <summary>Storage pool instances.</summary>
+    IPoolStore Pools { get; }
+
     /// <summary>Cluster-wide settings (the cluster CA certificate, defaults).</summary>
     ISettingsStore Settings { get; }
 
@@ -135,6 +138,9 @@ public interface ISettingsStore
 
     /// <summary>Sets <paramref name="key"/> only if it has no value yet; returns the value now stored.</summary>
     string PutIfAbsent(string key, string value);
+
+    /// <summary>Sets <paramref name="key"/>, or removes it when <paramref name="value"/> is null.</summary>
+    void Put(string key, string? value);
 }
 
 /// <summary>Nodes, by name (case-insensitive) or certificate fingerprint.</summary>
@@ -182,4 +188,30 @@ public interface IJoinTokenStore
     /// single-use token exactly one joins.
     /// </summary>
     RedeemOutcome Redeem(JoinRequest request);
+}
+
+/// <summary>Storage pool instances, one per (name, node).</summary>
+public interface IPoolStore
+{
+    /// <summary>Adds an instance.</summary>
+    /// <exception cref="DuplicateKeyException">That name exists on that node.</exception>
+    void Insert(PoolRecord pool);
+
+    /// <summary>By id.</summary>
+    PoolRecord? Find(Guid id);
+
+    /// <summary>Every instance of a pool name.</summary>
+    IReadOnlyList<PoolRecord> FindByName(string name);
+
+    /// <summary>A page ordered by id, optionally of one node.</summary>
+    Page<PoolRecord> List(string? node, Guid? after, int limit);
+
+    /// <summary>Adds the instance unless that name exists on that node; returns whether it was added.</summary>
+    bool EnsureOn(PoolRecord pool);
+
+    /// <summary>Records an agent's reports for the instances on <paramref name="node"/>.</summary>
+    void ApplyReports(string node, IReadOnlyList<PoolReportRecord> reports, DateTime now);
+
+    /// <summary>Removes an instance; false if it is gone.</summary>
+    bool Delete(Guid id);
 }

@@ -21,6 +21,7 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
         Settings = new SettingsStore(db);
         Nodes = new NodeStore(db);
         JoinTokens = new JoinTokenStore(db);
+        Pools = new PoolStore(db);
     }
 
     /// <inheritdoc />
@@ -40,6 +41,9 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
 
     /// <inheritdoc />
     public IJoinTokenStore JoinTokens { get; }
+
+    /// <inheritdoc />
+    public IPoolStore Pools { get; }
 
     /// <inheritdoc />
     public int SchemaVersion => ReadVersion(_db.Database);
@@ -115,6 +119,13 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
             nodes.EnsureIndex(n => n.Status);
             db.GetCollection<JoinTokenRecord>("join_tokens").EnsureIndex(t => t.Hash, unique: true);
             db.GetCollection<JoinConsumptionRecord>("join_consumptions").EnsureIndex(c => c.JoinTokenId);
+        },
+        db =>
+        {
+            var pools = db.GetCollection<PoolRecord>("pools");
+            pools.EnsureIndex(p => p.Key, unique: true);
+            pools.EnsureIndex(p => p.Name);
+            pools.EnsureIndex(p => p.NodeName);
         },
     ];
 
@@ -447,6 +458,10 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
             settings.Insert(new BsonDocument { ["_id"] = key, ["value"] = value });
             return value;
         });
+
+        public void Put(string key, string? value) => db.Write(d => value is null
+            ? d.GetCollection(Collection).Delete(key)
+            : d.GetCollection(Collection).Upsert(new BsonDocument { ["_id"] = key, ["value"] = value }));
     }
 
     private sealed class NodeStore(StateDatabase db) : INodeStore
@@ -596,6 +611,65 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
             });
             return RedeemOutcome.Joined;
         });
+    }
+
+    private sealed class PoolStore(StateDatabase db) : IPoolStore
+    {
+        private static ILiteCollection<PoolRecord> Pools(LiteDatabase d) => d.GetCollection<PoolRecord>("pools");
+
+        public void Insert(PoolRecord pool) =>
+            Guarded(() => db.Write(d => Pools(d).Insert(pool)), $"pool {pool.Name} exists on node {pool.NodeName}");
+
+        public PoolRecord? Find(Guid id) => Pools(db.Database).FindById(id);
+
+        public IReadOnlyList<PoolRecord> FindByName(string name) => Pools(db.Database).Find(p => p.Name == name).OrderBy(p => p.NodeName, StringComparer.Ordinal).ToList();
+
+        public Page<PoolRecord> List(string? node, Guid? after, int limit)
+        {
+            var query = Pools(db.Database).Query();
+            if (node is not null)
+            {
+                query = query.Where(p => p.NodeName == node);
+            }
+
+            return KeysetPage(query, after, limit, descending: false);
+        }
+
+        public bool EnsureOn(PoolRecord pool) => db.WriteAtomically(d =>
+        {
+            if (Pools(d).Exists(p => p.Key == pool.Key))
+            {
+                return false;
+            }
+
+            Pools(d).Insert(pool);
+            return true;
+        });
+
+        public void ApplyReports(string node, IReadOnlyList<PoolReportRecord> reports, DateTime now) => db.WriteAtomically(d =>
+        {
+            var byName = reports.ToDictionary(r => r.Name, StringComparer.Ordinal);
+            foreach (var pool in Pools(d).Find(p => p.NodeName == node).ToList())
+            {
+                if (!byName.TryGetValue(pool.Name, out var report))
+                {
+                    continue;
+                }
+
+                pool.Status = report.Status;
+                pool.Error = report.Error;
+                pool.CapacityBytes = report.CapacityBytes;
+                pool.AvailableBytes = report.AvailableBytes;
+                pool.ImagesJson = report.ImagesJson;
+                pool.ReportedAt = now;
+                pool.UpdatedAt = now;
+                Pools(d).Update(pool);
+            }
+
+            return true;
+        });
+
+        public bool Delete(Guid id) => db.Write(d => Pools(d).Delete(id));
     }
 
     // One page ordered by _id (UUIDv7, so by creation), read through the _id index from the cursor on.

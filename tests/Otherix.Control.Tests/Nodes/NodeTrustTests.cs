@@ -1,14 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Otherix.Api.Auth;
-using Otherix.Api.Grpc;
 using Otherix.Api.Json;
 using Otherix.Api.Nodes;
 using Otherix.Api.Security;
@@ -21,71 +18,11 @@ public sealed class NodeTrustTests
 {
     private static readonly DateTimeOffset Start = DateTimeOffset.UtcNow;
 
-    /// <summary>An HTTP client for the agent listener, trusting the cluster CA, presenting <paramref name="clientCertificate"/> if given.</summary>
-    private static HttpClient AgentClient(TestApi api, X509Certificate2? clientCertificate = null) =>
-        new(AgentHandler(api, clientCertificate)) { BaseAddress = api.AgentUrl };
-
-    private static SocketsHttpHandler AgentHandler(TestApi api, X509Certificate2? clientCertificate)
-    {
-        var ca = api.App.Services.GetRequiredService<Pki.ClusterCa>().Certificate;
-        return new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                ClientCertificates = clientCertificate is null ? null : [clientCertificate],
-                RemoteCertificateValidationCallback = (_, cert, _, _) => cert is X509Certificate2 c && ClusterTrust.CheckChain(c, ca, ClusterTrust.ServerAuth) is null,
-            },
-        };
-    }
-
-    private static async Task<CreatedJoinToken> MintAsync(TestApi api, object body)
-    {
-        using var response = await api.PostAsync("/v1/nodes/join-tokens", body, await api.TokenForAsync(Role.Admin));
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
-        return await TestApi.ReadAsync<CreatedJoinToken>(response);
-    }
-
-    private static (ECDsa Key, string Csr) NewCsr(string subject = "CN=whatever")
-    {
-        var key = ECDsa.Create(ECCurve.NamedCurves.nistP384);
-        return (key, new CertificateRequest(subject, key, HashAlgorithmName.SHA384).CreateSigningRequestPem());
-    }
-
-    private static Task<HttpResponseMessage> JoinAsync(HttpClient agent, string token, string csr, string node) =>
-        agent.PostAsJsonAsync("/v1/nodes/join", new { token, csr_pem = csr, node_name = node, architecture = "amd64", advertised_endpoint = "127.0.0.1:9443" }, ApiJson.Options);
-
-    /// <summary>Joins <paramref name="node"/> and returns its certificate with key.</summary>
-    private static async Task<X509Certificate2> JoinNodeAsync(TestApi api, string node)
-    {
-        var token = await MintAsync(api, new { node_name = node });
-        var (key, csr) = NewCsr();
-        using var agent = AgentClient(api);
-        using var response = await JoinAsync(agent, token.Token, csr, node);
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
-        var joined = await TestApi.ReadAsync<JoinNodeResponse>(response);
-        using var certificate = X509Certificate2.CreateFromPem(joined.CertPem);
-        using var withKey = certificate.CopyWithPrivateKey(key);
-        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
-    }
-
-    private static async Task<HeartbeatResponse> HeartbeatAsync(TestApi api, X509Certificate2? certificate, string node)
-    {
-        using var channel = GrpcChannel.ForAddress(api.AgentUrl, new GrpcChannelOptions { HttpHandler = AgentHandler(api, certificate) });
-        return await new Otherix.Api.Grpc.ControlPlane.ControlPlaneClient(channel).HeartbeatAsync(new HeartbeatRequest
-        {
-            NodeName = node,
-            AgentVersion = "test",
-            Architecture = "amd64",
-            Capabilities = new Capabilities { CpuCoresTotal = 8, MemoryTotalMib = 16384, Acceleration = "tcg" },
-            Resources = new Resources { CpuCoresAvailable = 6, MemoryAvailableMib = 8000 },
-        });
-    }
-
     [Test]
     public async Task Ca_IsServedOnBothListeners_AndTheReplicaCertificateChainsToIt()
     {
         await using var api = await TestApi.StartAsync(c => c with { CpCert = c.CpCert with { AdditionalSans = ["host.lima.internal", "10.9.8.7"] } }, kestrel: true);
-        using var agent = AgentClient(api);
+        using var agent = NodeTestKit.AgentClient(api);
 
         var onPublic = await TestApi.ReadAsync<CaInfo>(await api.GetAsync("/v1/ca", null));
         var onAgent = await agent.GetFromJsonAsync<CaInfo>("/v1/ca", ApiJson.Options);
@@ -143,11 +80,11 @@ public sealed class NodeTrustTests
     public async Task Join_IssuesOurSubjectNotTheCsrs_AndTheCertificateVerifiesWithOpenssl()
     {
         await using var api = await TestApi.StartAsync(kestrel: true);
-        var token = await MintAsync(api, new { node_name = "node-a" });
-        using var agent = AgentClient(api);
-        var (_, csr) = NewCsr("CN=otherix-cp-replica, O=evil");
+        var token = await NodeTestKit.MintAsync(api, new { node_name = "node-a" });
+        using var agent = NodeTestKit.AgentClient(api);
+        var (_, csr) = NodeTestKit.NewCsr("CN=otherix-cp-replica, O=evil");
 
-        using var response = await JoinAsync(agent, token.Token, csr, "node-a");
+        using var response = await NodeTestKit.JoinAsync(agent, token.Token, csr, "node-a");
         var joined = await TestApi.ReadAsync<JoinNodeResponse>(response);
         var certPath = Path.Combine(api.DataDir, "node-a.crt");
         await File.WriteAllTextAsync(certPath, joined.CertPem);
@@ -167,12 +104,12 @@ public sealed class NodeTrustTests
     public async Task SingleUseToken_RacedByEightAgents_JoinsExactlyOne()
     {
         await using var api = await TestApi.StartAsync(kestrel: true);
-        var token = await MintAsync(api, new { node_name = "racer" });
-        using var agent = AgentClient(api);
+        var token = await NodeTestKit.MintAsync(api, new { node_name = "racer" });
+        using var agent = NodeTestKit.AgentClient(api);
 
         var statuses = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
         {
-            using var response = await JoinAsync(agent, token.Token, NewCsr().Csr, "racer");
+            using var response = await NodeTestKit.JoinAsync(agent, token.Token, NodeTestKit.NewCsr().Csr, "racer");
             return response.StatusCode;
         }));
 
@@ -188,27 +125,27 @@ public sealed class NodeTrustTests
     {
         var time = new FakeTimeProvider(Start);
         await using var api = await TestApi.StartAsync(time: time, kestrel: true);
-        using var agent = AgentClient(api);
+        using var agent = NodeTestKit.AgentClient(api);
         var admin = await api.TokenForAsync(Role.Admin);
 
-        var expiring = await MintAsync(api, new { ttl_seconds = 60 });
+        var expiring = await NodeTestKit.MintAsync(api, new { ttl_seconds = 60 });
         time.Advance(TimeSpan.FromSeconds(61));
-        await TestApi.ExpectErrorAsync(await JoinAsync(agent, expiring.Token, NewCsr().Csr, "n1"), HttpStatusCode.Unauthorized, "token_expired");
+        await TestApi.ExpectErrorAsync(await NodeTestKit.JoinAsync(agent, expiring.Token, NodeTestKit.NewCsr().Csr, "n1"), HttpStatusCode.Unauthorized, "token_expired");
 
-        var twice = await MintAsync(api, new { max_uses = 1 });
-        Assert.That((await JoinAsync(agent, twice.Token, NewCsr().Csr, "n2")).StatusCode, Is.EqualTo(HttpStatusCode.Created));
-        await TestApi.ExpectErrorAsync(await JoinAsync(agent, twice.Token, NewCsr().Csr, "n3"), HttpStatusCode.Unauthorized, "token_exhausted");
+        var twice = await NodeTestKit.MintAsync(api, new { max_uses = 1 });
+        Assert.That((await NodeTestKit.JoinAsync(agent, twice.Token, NodeTestKit.NewCsr().Csr, "n2")).StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        await TestApi.ExpectErrorAsync(await NodeTestKit.JoinAsync(agent, twice.Token, NodeTestKit.NewCsr().Csr, "n3"), HttpStatusCode.Unauthorized, "token_exhausted");
 
-        var revoked = await MintAsync(api, new { });
+        var revoked = await NodeTestKit.MintAsync(api, new { });
         (await api.SendAsync(HttpMethod.Delete, $"/v1/nodes/join-tokens/{revoked.Id}", admin)).Dispose();
-        await TestApi.ExpectErrorAsync(await JoinAsync(agent, revoked.Token, NewCsr().Csr, "n4"), HttpStatusCode.Unauthorized, "unauthenticated");
-        await TestApi.ExpectErrorAsync(await JoinAsync(agent, "otx_join_nonsense", NewCsr().Csr, "n4"), HttpStatusCode.Unauthorized, "unauthenticated");
+        await TestApi.ExpectErrorAsync(await NodeTestKit.JoinAsync(agent, revoked.Token, NodeTestKit.NewCsr().Csr, "n4"), HttpStatusCode.Unauthorized, "unauthenticated");
+        await TestApi.ExpectErrorAsync(await NodeTestKit.JoinAsync(agent, "otx_join_nonsense", NodeTestKit.NewCsr().Csr, "n4"), HttpStatusCode.Unauthorized, "unauthenticated");
 
-        var bound = await MintAsync(api, new { node_name = "n5" });
-        await TestApi.ExpectErrorAsync(await JoinAsync(agent, bound.Token, NewCsr().Csr, "n6"), HttpStatusCode.BadRequest, "validation_failed");
+        var bound = await NodeTestKit.MintAsync(api, new { node_name = "n5" });
+        await TestApi.ExpectErrorAsync(await NodeTestKit.JoinAsync(agent, bound.Token, NodeTestKit.NewCsr().Csr, "n6"), HttpStatusCode.BadRequest, "validation_failed");
 
-        var unbound = await MintAsync(api, new { });
-        var duplicate = await TestApi.ExpectErrorAsync(await JoinAsync(agent, unbound.Token, NewCsr().Csr, "n2"), HttpStatusCode.Conflict, "conflict");
+        var unbound = await NodeTestKit.MintAsync(api, new { });
+        var duplicate = await TestApi.ExpectErrorAsync(await NodeTestKit.JoinAsync(agent, unbound.Token, NodeTestKit.NewCsr().Csr, "n2"), HttpStatusCode.Conflict, "conflict");
         Assert.That(duplicate.GetProperty("details").GetProperty("reason").GetString(), Is.EqualTo("node_exists"));
     }
 
@@ -216,8 +153,8 @@ public sealed class NodeTrustTests
     public async Task HostileCsrs_AreRefused()
     {
         await using var api = await TestApi.StartAsync(kestrel: true);
-        using var agent = AgentClient(api);
-        var token = await MintAsync(api, new { });
+        using var agent = NodeTestKit.AgentClient(api);
+        var token = await NodeTestKit.MintAsync(api, new { });
 
         using var rsa = RSA.Create(1024);
         var weak = new CertificateRequest("CN=x", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSigningRequestPem();
@@ -228,7 +165,7 @@ public sealed class NodeTrustTests
         var signingRequest = new CertificateRequest("CN=x", key, HashAlgorithmName.SHA384);
         signingRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
         var asksToSign = signingRequest.CreateSigningRequestPem();
-        var good = NewCsr().Csr;
+        var good = NodeTestKit.NewCsr().Csr;
         var der = Convert.FromBase64String(string.Concat(good.Split('\n').Where(l => !l.StartsWith("-----", StringComparison.Ordinal))));
         der[^5] ^= 0xFF; // corrupt the signature
         var badSignature = PemEncoding.WriteString("CERTIFICATE REQUEST", der);
@@ -237,7 +174,7 @@ public sealed class NodeTrustTests
 
         foreach (var (csr, what) in new[] { (weak, "RSA 1024"), (asksForCa, "CA:TRUE"), (asksToSign, "keyCertSign"), (badSignature, "bad signature"), (oddCurve, "P-521"), ("not a csr", "garbage") })
         {
-            using var response = await JoinAsync(agent, token.Token, csr, "hostile");
+            using var response = await NodeTestKit.JoinAsync(agent, token.Token, csr, "hostile");
             var error = await TestApi.ExpectErrorAsync(response, HttpStatusCode.BadRequest, "validation_failed");
             Assert.That(error.GetProperty("details").GetProperty("fields").TryGetProperty("csr_pem", out _), Is.True, what);
         }
@@ -249,8 +186,8 @@ public sealed class NodeTrustTests
     public async Task Listeners_ServeOnlyTheirOwnRoutes()
     {
         await using var api = await TestApi.StartAsync(kestrel: true);
-        using var agent = AgentClient(api);
-        var token = await MintAsync(api, new { });
+        using var agent = NodeTestKit.AgentClient(api);
+        var token = await NodeTestKit.MintAsync(api, new { });
 
         await TestApi.ExpectErrorAsync(await api.PostAsync("/v1/nodes/join", new { token = token.Token }), HttpStatusCode.NotFound, "not_found");
         await TestApi.ExpectErrorAsync(await agent.GetAsync(new Uri("/v1/users/me", UriKind.Relative)), HttpStatusCode.NotFound, "not_found");
@@ -261,17 +198,17 @@ public sealed class NodeTrustTests
     public async Task Heartbeat_RequiresTheNodesOwnCertificate()
     {
         await using var api = await TestApi.StartAsync(kestrel: true);
-        using var a = await JoinNodeAsync(api, "node-a");
-        using var b = await JoinNodeAsync(api, "node-b");
+        using var a = await NodeTestKit.JoinNodeAsync(api, "node-a");
+        using var b = await NodeTestKit.JoinNodeAsync(api, "node-b");
         using var selfKey = ECDsa.Create(ECCurve.NamedCurves.nistP384);
         var selfRequest = new CertificateRequest("CN=node-node-a", selfKey, HashAlgorithmName.SHA384);
         selfRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ClusterTrust.ClientAuth)], false));
         using var selfSigned = selfRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
 
-        var none = Assert.ThrowsAsync<RpcException>(() => HeartbeatAsync(api, null, "node-a"))!;
-        var impersonation = Assert.ThrowsAsync<RpcException>(() => HeartbeatAsync(api, b, "node-a"))!;
-        Assert.CatchAsync(() => HeartbeatAsync(api, selfSigned, "node-a"), "a self-signed certificate fails the TLS handshake");
-        var accepted = await HeartbeatAsync(api, a, "node-a");
+        var none = Assert.ThrowsAsync<RpcException>(() => NodeTestKit.HeartbeatAsync(api, null, "node-a"))!;
+        var impersonation = Assert.ThrowsAsync<RpcException>(() => NodeTestKit.HeartbeatAsync(api, b, "node-a"))!;
+        Assert.CatchAsync(() => NodeTestKit.HeartbeatAsync(api, selfSigned, "node-a"), "a self-signed certificate fails the TLS handshake");
+        var accepted = await NodeTestKit.HeartbeatAsync(api, a, "node-a");
 
         Assert.That(none.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
         Assert.That(impersonation.StatusCode, Is.EqualTo(StatusCode.PermissionDenied));
@@ -280,7 +217,7 @@ public sealed class NodeTrustTests
         Assert.That(api.Store.Nodes.FindByName("node-b")!.Status, Is.EqualTo(Otherix.Control.Store.NodeStatus.Pending));
 
         (await api.SendAsync(HttpMethod.Delete, "/v1/nodes/node-a", await api.TokenForAsync(Role.Admin))).Dispose();
-        var deleted = Assert.ThrowsAsync<RpcException>(() => HeartbeatAsync(api, a, "node-a"))!;
+        var deleted = Assert.ThrowsAsync<RpcException>(() => NodeTestKit.HeartbeatAsync(api, a, "node-a"))!;
         Assert.That(deleted.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
     }
 
@@ -290,13 +227,13 @@ public sealed class NodeTrustTests
         var time = new FakeTimeProvider(Start);
         await using var api = await TestApi.StartAsync(
             c => c with { Workers = c.Workers with { Heartbeat = new() { Interval = TimeSpan.FromSeconds(15), StaleThreshold = TimeSpan.FromSeconds(45) } } }, time, kestrel: true);
-        using var cert = await JoinNodeAsync(api, "node-a");
+        using var cert = await NodeTestKit.JoinNodeAsync(api, "node-a");
         var liveness = api.App.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<NodeLivenessWorker>().Single();
         var admin = await api.TokenForAsync(Role.Admin);
         async Task<string> StatusAsync() => (await TestApi.ReadAsync<Node>(await api.GetAsync("/v1/nodes/node-a", admin))).Status;
 
         Assert.That(await StatusAsync(), Is.EqualTo("pending"));
-        await HeartbeatAsync(api, cert, "node-a");
+        await NodeTestKit.HeartbeatAsync(api, cert, "node-a");
         Assert.That(await StatusAsync(), Is.EqualTo("ready"));
         time.Advance(TimeSpan.FromSeconds(44));
         liveness.Check();
@@ -304,7 +241,7 @@ public sealed class NodeTrustTests
         time.Advance(TimeSpan.FromSeconds(2));
         Assert.That(liveness.Check(), Is.EqualTo(new[] { "node-a" }));
         Assert.That(await StatusAsync(), Is.EqualTo("unreachable"));
-        await HeartbeatAsync(api, cert, "node-a");
+        await NodeTestKit.HeartbeatAsync(api, cert, "node-a");
         Assert.That(await StatusAsync(), Is.EqualTo("ready"));
     }
 
@@ -312,8 +249,8 @@ public sealed class NodeTrustTests
     public async Task NodeViews_AreFullForAdminsAndOperators_AndASummaryForOthers()
     {
         await using var api = await TestApi.StartAsync(kestrel: true);
-        using var cert = await JoinNodeAsync(api, "node-a");
-        await HeartbeatAsync(api, cert, "node-a");
+        using var cert = await NodeTestKit.JoinNodeAsync(api, "node-a");
+        await NodeTestKit.HeartbeatAsync(api, cert, "node-a");
 
         foreach (var role in Enum.GetValues<Role>())
         {
@@ -332,7 +269,7 @@ public sealed class NodeTrustTests
     public async Task Cordon_IsIdempotent_AndForMaintainersOnly()
     {
         await using var api = await TestApi.StartAsync(kestrel: true);
-        using var cert = await JoinNodeAsync(api, "node-a");
+        using var cert = await NodeTestKit.JoinNodeAsync(api, "node-a");
         var operatorToken = await api.TokenForAsync(Role.Operator);
 
         var first = await TestApi.ReadAsync<Node>(await api.SendAsync(HttpMethod.Post, "/v1/nodes/node-a/cordon", operatorToken));
@@ -349,13 +286,13 @@ public sealed class NodeTrustTests
     public async Task Rebootstrap_WithATokenBoundToTheNode_ReplacesItsCertificate()
     {
         await using var api = await TestApi.StartAsync(kestrel: true);
-        using var first = await JoinNodeAsync(api, "node-a");
-        await HeartbeatAsync(api, first, "node-a");
+        using var first = await NodeTestKit.JoinNodeAsync(api, "node-a");
+        await NodeTestKit.HeartbeatAsync(api, first, "node-a");
         var id = api.Store.Nodes.FindByName("node-a")!.Id;
 
-        using var second = await JoinNodeAsync(api, "node-a");
-        var replaced = Assert.ThrowsAsync<RpcException>(() => HeartbeatAsync(api, first, "node-a"))!;
-        await HeartbeatAsync(api, second, "node-a");
+        using var second = await NodeTestKit.JoinNodeAsync(api, "node-a");
+        var replaced = Assert.ThrowsAsync<RpcException>(() => NodeTestKit.HeartbeatAsync(api, first, "node-a"))!;
+        await NodeTestKit.HeartbeatAsync(api, second, "node-a");
 
         Assert.That(replaced.StatusCode, Is.EqualTo(StatusCode.Unauthenticated));
         Assert.That(api.Store.Nodes.FindByName("node-a")!.Id, Is.EqualTo(id), "same node, new certificate");

@@ -27,6 +27,16 @@ public sealed class AgentDispatchTests
         using var agent = ChildProcess.Start("otherix-agent.dll", ["--config", config], new Dictionary<string, string>());
         await cluster.WaitForStatusAsync("e2e-dispatch", "ready", agent);
 
+        // The default pool is declared with the first heartbeat; the agent creates it and reports it ready with its figures.
+        var defaultPool = await Poll.UntilAsync(
+            async () => await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/storage-pools/{TestCluster.DefaultPoolName}", UriKind.Relative))),
+            p => p.GetProperty("instances")[0].GetProperty("reconciliation_status").GetString() != "pending", TimeSpan.FromSeconds(30), "default pool reported");
+        var instance = defaultPool.GetProperty("instances")[0];
+        Assert.That(instance.GetProperty("reconciliation_status").GetString(), Is.EqualTo("ready"), instance.ToString());
+        Assert.That(instance.GetProperty("capacity_bytes").GetInt64(), Is.GreaterThan(0));
+        Assert.That(defaultPool.GetProperty("is_cluster_default").GetBoolean(), Is.True);
+        Assert.That((await FixtureVm.VirshAsync("pool-info", $"otx-{TestCluster.DefaultPoolName}")).StandardOutput, Does.Contain("running"));
+
         using var ca = X509CertificateLoader.LoadCertificate(X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(cluster.ControlDataDir, "ca", "cluster-ca.crt"))).RawData);
         using var replicaPem = X509Certificate2.CreateFromPemFile(Path.Combine(cluster.ControlDataDir, "certs", "cp-cert.crt"), Path.Combine(cluster.ControlDataDir, "certs", "cp-cert.key"));
         using var replica = X509CertificateLoader.LoadPkcs12(replicaPem.Export(X509ContentType.Pkcs12), null);
@@ -87,7 +97,11 @@ public sealed class AgentDispatchTests
         finally
         {
             // Whatever the test left, removed with plain virsh (failures ignored: most of it is gone already).
-            foreach (var args in new[] { new[] { "destroy", $"otx-{name}" }, ["undefine", $"otx-{name}", "--remove-all-storage"], ["pool-destroy", $"otx-{pool}"], ["pool-undefine", $"otx-{pool}"] })
+            foreach (var args in new[]
+            {
+                new[] { "destroy", $"otx-{name}" }, ["undefine", $"otx-{name}", "--remove-all-storage"],
+                ["pool-destroy", $"otx-{pool}"], ["pool-undefine", $"otx-{pool}"], ["pool-destroy", $"otx-{TestCluster.DefaultPoolName}"], ["pool-undefine", $"otx-{TestCluster.DefaultPoolName}"],
+            })
             {
                 await CommandRunner.RunAsync("virsh", new[] { "-c", LibvirtHost.SystemUri }.Concat(args), TimeSpan.FromSeconds(30));
             }

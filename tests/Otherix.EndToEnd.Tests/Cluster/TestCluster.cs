@@ -27,6 +27,9 @@ internal sealed class TestCluster : IAsyncDisposable
 
     public int AgentListenerPort { get; }
 
+    /// <summary>The default pool of every test cluster: unique, so tests never touch a developer's own pools.</summary>
+    public static string DefaultPoolName { get; } = "e2edef" + Guid.NewGuid().ToString("N")[..6];
+
     public string ControlDataDir => Path.Combine(Dir.Path, "control");
 
     public static int FreePort()
@@ -50,6 +53,9 @@ internal sealed class TestCluster : IAsyncDisposable
             ["OTHERIX_LOGGER__FORMAT"] = "text",
             ["OTHERIX_WORKERS__HEARTBEAT__INTERVAL"] = "1s",
             ["OTHERIX_WORKERS__HEARTBEAT__STALE_THRESHOLD"] = "3s",
+            ["OTHERIX_STORAGE_POOLS__DEFAULT_POOL_DIR"] = Path.Combine(dir.Path, "pools"),
+            ["OTHERIX_STORAGE_POOLS__DEFAULT_POOL_NAME"] = DefaultPoolName,
+            ["OTHERIX_STORAGE_POOLS__ALLOWED_PATH_PREFIXES"] = Path.Combine(dir.Path, "pools") + "/",
             ["OTHERIX_BOOTSTRAP_ADMIN_EMAIL"] = "admin@otherix.test",
             ["OTHERIX_BOOTSTRAP_ADMIN_PASSWORD"] = "correct-horse-battery-staple",
         });
