@@ -138,6 +138,11 @@ public static class ControlPlane
         builder.Services.AddSingleton<TaskSubmitter>();
         builder.Services.AddSingleton<TaskEngine>();
         builder.Services.AddSingleton<ITaskHandler, Pools.PoolScanHandler>();
+        foreach (var type in Vms.VmTaskHandler.Types)
+        {
+            builder.Services.AddSingleton<ITaskHandler>(sp => new Vms.VmTaskHandler(type, sp.GetRequiredService<IStateStore>(), sp.GetRequiredService<TimeProvider>(), sp));
+        }
+
         if (config.StoragePools.DefaultPoolName.Length > 0 && store.Settings.Find("default_pool_seeded") is null)
         {
             // First start: the configured default pool is the cluster default until an admin changes it.

@@ -36,6 +36,21 @@ public static class ErrorCodes
     /// <summary>Too many attempts; retry after <c>details.retry_after_seconds</c>.</summary>
     public const string RateLimited = "rate_limited";
 
+    /// <summary>The node hint names a node without an instance of the pool.</summary>
+    public const string PoolNotOnNode = "pool_not_on_node";
+
+    /// <summary>No node can take the VM (see <c>details.node_utilization</c>).</summary>
+    public const string NoEligibleNodes = "no_eligible_nodes";
+
+    /// <summary>No pool given and no cluster default pool set.</summary>
+    public const string DefaultPoolNotSet = "default_pool_not_set";
+
+    /// <summary>VM names are unique in the cluster.</summary>
+    public const string VmNameInUse = "vm_name_in_use";
+
+    /// <summary>No such VM (or not visible to the caller).</summary>
+    public const string VmNotFound = "vm_not_found";
+
     /// <summary>The node is not ready (pending, unreachable or gone).</summary>
     public const string NodeNotReady = "node_not_ready";
 

@@ -78,7 +78,7 @@ public static class RbacMatrix
 {
     private static readonly Dictionary<Permission, (Scope Admin, Scope Operator, Scope Developer, Scope Viewer)> Matrix = new()
     {
-        [Permission.VmRead] = (Scope.Any, Scope.Any, Scope.Any, Scope.Any),
+        [Permission.VmRead] = (Scope.Any, Scope.Any, Scope.Own, Scope.Any),
         [Permission.VmCreate] = (Scope.Any, Scope.Any, Scope.Any, Scope.None),
         [Permission.VmUpdate] = (Scope.Any, Scope.Any, Scope.Own, Scope.None),
         [Permission.VmDelete] = (Scope.Any, Scope.Any, Scope.Own, Scope.None),

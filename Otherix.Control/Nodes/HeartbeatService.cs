@@ -78,6 +78,7 @@ public sealed partial class HeartbeatService(IStateStore store, ClusterCa ca, Ap
         }
 
         store.Pools.ApplyReports(node.Name, request.Pools.Select(Pools.PoolScanHandler.ToRecord).ToList(), now.UtcDateTime);
+        ProjectVms(node.Name, request, now.UtcDateTime);
         var response = new HeartbeatResponse
         {
             ReceivedAt = Timestamp.FromDateTimeOffset(now),
@@ -85,6 +86,30 @@ public sealed partial class HeartbeatService(IStateStore store, ClusterCa ca, Ap
         };
         response.DeclaredPools.AddRange(store.Pools.List(node.Name, null, Http.Paging.MaxLimit).Items.Select(p => new DeclaredPool { Name = p.Name, Type = p.Type, Path = p.Path }));
         return Task.FromResult(response);
+    }
+
+    // Observed states replace stale ones, except while a task is changing the VM (it records the outcome itself).
+    private void ProjectVms(string node, HeartbeatRequest request, DateTime now)
+    {
+        var reported = request.Vms.Where(v => Guid.TryParse(v.VmId, out _)).ToDictionary(v => Guid.Parse(v.VmId));
+        foreach (var vm in store.Vms.OnNode(node))
+        {
+            if (vm.Phase is "pending" or "creating" or "deleting" || !reported.TryGetValue(vm.Id, out var observed))
+            {
+                continue;
+            }
+
+            var phase = Vms.VmTaskHandler.PhaseOf(observed.State);
+            if (phase != vm.Phase)
+            {
+                store.Vms.Update(vm.Id, v =>
+                {
+                    v.Phase = phase;
+                    v.Reason = observed.Reason.Length > 0 ? observed.Reason : null;
+                    v.UpdatedAt = now;
+                });
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node {Node} is ready")]

@@ -26,7 +26,7 @@ public sealed class NodesModule : ICarterModule
         nodes.MapPost("/{name}/uncordon", (string name, IStateStore store, TimeProvider time) => SetCordon(store, name, false, time))
             .RequirePermission(Permission.NodeMaintenance).Produces<Node>().WithSummary("Place VMs on a node again (idempotent).");
         nodes.MapDelete("/{name}", Delete).RequirePermission(Permission.NodeManage).Produces(StatusCodes.Status204NoContent)
-            .WithSummary("Remove a node; its certificate stops working at once.");
+            .WithSummary("Remove a node (refused while VMs are placed on it unless ?force=true); its certificate stops working at once.");
     }
 
     /// <summary>The node named <paramref name="name"/>, else 400 (bad name) or 404.</summary>
@@ -79,10 +79,21 @@ public sealed class NodesModule : ICarterModule
         return Results.Ok(Find(store, name).ToApi()); // as stored (the store keeps milliseconds)
     }
 
-    private static IResult Delete(string name, IStateStore store)
+    private static IResult Delete(string name, HttpContext context, IStateStore store)
     {
-        // VMs placed on the node will block this (details.blocking_resources) once VMs exist.
         var node = Find(store, name);
+        var vms = store.Vms.OnNode(node.Name).Count;
+        if (vms > 0 && context.Request.Query["force"].FirstOrDefault() != "true")
+        {
+            throw new ApiException(StatusCodes.Status409Conflict, Api.Errors.ErrorCodes.Conflict, $"node {name} still has {vms} VM(s); delete them first, or pass ?force=true to forget them with the node",
+                new Dictionary<string, object?> { ["reason"] = "node_in_use", ["blocking_resources"] = new Dictionary<string, int> { ["vms"] = vms }, ["force_available"] = true });
+        }
+
+        foreach (var vm in store.Vms.OnNode(node.Name))
+        {
+            store.Vms.Delete(vm.Id);
+        }
+
         return store.Nodes.Delete(node.Id) ? Results.NoContent() : throw ApiException.NotFound($"node {name}");
     }
 }

@@ -26,6 +26,9 @@ public interface IStateStore
     /// <summary>Storage pool instances.</summary>
     IPoolStore Pools { get; }
 
+    /// <summary>VMs.</summary>
+    IVmStore Vms { get; }
+
     /// <summary>Cluster-wide settings (the cluster CA certificate, defaults).</summary>
     ISettingsStore Settings { get; }
 
@@ -213,5 +216,31 @@ public interface IPoolStore
     void ApplyReports(string node, IReadOnlyList<PoolReportRecord> reports, DateTime now);
 
     /// <summary>Removes an instance; false if it is gone.</summary>
+    bool Delete(Guid id);
+}
+
+/// <summary>VMs, by id or name.</summary>
+public interface IVmStore
+{
+    /// <summary>Adds a VM and the task that creates it in one step.</summary>
+    /// <exception cref="DuplicateKeyException">The name is taken.</exception>
+    void InsertWithTask(VmRecord vm, TaskRecord task);
+
+    /// <summary>By id.</summary>
+    VmRecord? Find(Guid id);
+
+    /// <summary>By name.</summary>
+    VmRecord? FindByName(string name);
+
+    /// <summary>A page ordered by id.</summary>
+    Page<VmRecord> List(VmFilter filter, Guid? after, int limit);
+
+    /// <summary>Every VM placed on <paramref name="node"/>.</summary>
+    IReadOnlyList<VmRecord> OnNode(string node);
+
+    /// <summary>Applies <paramref name="change"/> to the stored VM atomically; returns it, or null if gone.</summary>
+    VmRecord? Update(Guid id, Action<VmRecord> change);
+
+    /// <summary>Removes a VM; false if gone.</summary>
     bool Delete(Guid id);
 }

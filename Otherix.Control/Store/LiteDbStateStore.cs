@@ -22,6 +22,7 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
         Nodes = new NodeStore(db);
         JoinTokens = new JoinTokenStore(db);
         Pools = new PoolStore(db);
+        Vms = new VmStore(db);
     }
 
     /// <inheritdoc />
@@ -44,6 +45,9 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
 
     /// <inheritdoc />
     public IPoolStore Pools { get; }
+
+    /// <inheritdoc />
+    public IVmStore Vms { get; }
 
     /// <inheritdoc />
     public int SchemaVersion => ReadVersion(_db.Database);
@@ -126,6 +130,14 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
             pools.EnsureIndex(p => p.Key, unique: true);
             pools.EnsureIndex(p => p.Name);
             pools.EnsureIndex(p => p.NodeName);
+        },
+        db =>
+        {
+            var vms = db.GetCollection<VmRecord>("vms");
+            vms.EnsureIndex(v => v.Name, unique: true);
+            vms.EnsureIndex(v => v.Node);
+            vms.EnsureIndex(v => v.Pool);
+            vms.EnsureIndex(v => v.OwnerId);
         },
     ];
 
@@ -670,6 +682,70 @@ public sealed class LiteDbStateStore : IStateStore, IDisposable
         });
 
         public bool Delete(Guid id) => db.Write(d => Pools(d).Delete(id));
+    }
+
+    private sealed class VmStore(StateDatabase db) : IVmStore
+    {
+        private static ILiteCollection<VmRecord> Vms(LiteDatabase d) => d.GetCollection<VmRecord>("vms");
+
+        public void InsertWithTask(VmRecord vm, TaskRecord task) => Guarded(
+            () => db.WriteAtomically(d =>
+            {
+                Vms(d).Insert(vm);
+                return d.GetCollection<TaskRecord>("tasks").Insert(task);
+            }),
+            $"a VM named {vm.Name} exists");
+
+        public VmRecord? Find(Guid id) => Vms(db.Database).FindById(id);
+
+        public VmRecord? FindByName(string name)
+        {
+            var key = name.ToLowerInvariant();
+            return Vms(db.Database).FindOne(v => v.Name == key);
+        }
+
+        public Page<VmRecord> List(VmFilter filter, Guid? after, int limit)
+        {
+            var query = Vms(db.Database).Query();
+            if (filter.Pool is { } pool)
+            {
+                query = query.Where(v => v.Pool == pool);
+            }
+
+            if (filter.Node is { } node)
+            {
+                query = query.Where(v => v.Node == node);
+            }
+
+            if (filter.Phase is { } phase)
+            {
+                query = query.Where(v => v.Phase == phase);
+            }
+
+            if (filter.Owner is { } owner)
+            {
+                query = query.Where(v => v.OwnerId == owner);
+            }
+
+            return KeysetPage(query, after, limit, descending: false);
+        }
+
+        public IReadOnlyList<VmRecord> OnNode(string node) => Vms(db.Database).Find(v => v.Node == node).ToList();
+
+        public VmRecord? Update(Guid id, Action<VmRecord> change) => db.WriteAtomically(d =>
+        {
+            var vm = Vms(d).FindById(id);
+            if (vm is null)
+            {
+                return null;
+            }
+
+            change(vm);
+            Vms(d).Update(vm);
+            return vm;
+        });
+
+        public bool Delete(Guid id) => db.Write(d => Vms(d).Delete(id));
     }
 
     // One page ordered by _id (UUIDv7, so by creation), read through the _id index from the cursor on.

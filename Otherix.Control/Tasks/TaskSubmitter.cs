@@ -15,8 +15,17 @@ public sealed class TaskSubmitter(IStateStore store, TimeProvider time, ApiConfi
     /// <summary>Persists a pending task; it is durable when this returns.</summary>
     public TaskRecord Enqueue(string type, string resourceType, string? resourceId, object? payload, Guid? createdBy)
     {
+        var task = Create(type, resourceType, resourceId, payload, createdBy);
+        store.Tasks.Insert(task);
+        Wake();
+        return task;
+    }
+
+    /// <summary>A pending task, not stored yet: for stores that save it together with its resource (then call <see cref="Wake"/>).</summary>
+    public TaskRecord Create(string type, string resourceType, string? resourceId, object? payload, Guid? createdBy)
+    {
         var now = time.GetUtcNow();
-        var task = new TaskRecord
+        return new TaskRecord
         {
             Id = Ids.New(now),
             Type = type,
@@ -28,9 +37,6 @@ public sealed class TaskSubmitter(IStateStore store, TimeProvider time, ApiConfi
             CreatedBy = createdBy,
             CreatedAt = now.UtcDateTime,
         };
-        store.Tasks.Insert(task);
-        Wake();
-        return task;
     }
 
     /// <summary>Tells idle workers to look for work now.</summary>
