@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Otherix.Testing;
+
+namespace Otherix.EndToEnd.Tests.Cluster;
+
+/// <summary>The seed's flow through REST: a real control plane, a real agent, the real libvirtd, the fixture over loopback.</summary>
+public sealed class VmLifecycleTests
+{
+    private static async Task<JsonElement> WaitTaskAsync(TestCluster cluster, JsonElement accepted)
+    {
+        var id = accepted.GetProperty("task_id").GetString();
+        return await Poll.UntilAsync(
+            async () => await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/tasks/{id}", UriKind.Relative))),
+            t => t.GetProperty("status").GetString() is "success" or "failed" or "cancelled", TimeSpan.FromMinutes(3), $"task {id}");
+    }
+
+    private static async Task<JsonElement> ActAsync(TestCluster cluster, string name, string action)
+    {
+        using var response = await cluster.Http.PostAsync(new Uri($"/v1/vms/{name}/{action}", UriKind.Relative), null);
+        var body = await TestCluster.JsonAsync(response);
+        return body.TryGetProperty("task_id", out _) ? await WaitTaskAsync(cluster, body) : body;
+    }
+
+    private static async Task<string> PhaseAsync(TestCluster cluster, string name) =>
+        (await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/vms/{name}", UriKind.Relative)))).GetProperty("status").GetProperty("phase").GetString()!;
+
+    private static async Task<string> DomStateAsync(string domain) =>
+        (await CommandRunner.RunAsync("virsh", ["-c", LibvirtHost.SystemUri, "domstate", domain], TimeSpan.FromSeconds(30))).StandardOutput.Trim();
+
+    [Test]
+    public async Task Vm_CreatedThroughRest_RunsInLibvirt_GoesThroughEveryVerb_AndLeavesNothing()
+    {
+        LibvirtHost.RequireSystem();
+        RepoLayout.RequireFixtureImage();
+        await using var files = await LoopbackFileServer.StartAsync();
+        var image = files.Serve("fixture.qcow2", RepoLayout.FixtureImage);
+        await using var cluster = await TestCluster.StartAsync("/var/tmp");
+        var endpoint = $"127.0.0.1:{TestCluster.FreePort()}";
+        var (config, _) = await cluster.PrepareAgentAsync("e2e-vms", $"acceleration: tcg\nserver:\n  listen: {endpoint}\n  advertised_endpoint: {endpoint}\n");
+        using var agent = ChildProcess.Start("otherix-agent.dll", ["--config", config], new Dictionary<string, string>());
+        var name = "demo-" + Guid.NewGuid().ToString("N")[..6];
+        try
+        {
+            await cluster.WaitForStatusAsync("e2e-vms", "ready", agent);
+            await Poll.UntilAsync(
+                async () => await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/storage-pools/{TestCluster.DefaultPoolName}", UriKind.Relative))),
+                p => p.GetProperty("instances")[0].GetProperty("reconciliation_status").GetString() == "ready", TimeSpan.FromSeconds(30), "default pool ready");
+
+            // Create without a pool: the cluster default is used.
+            using var created = await cluster.Http.PostAsJsonAsync("/v1/vms", new { name, image_url = image.ToString(), arch = "amd64", vcpus = 1, memory_mb = 256 });
+            Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await created.Content.ReadAsStringAsync());
+            var accepted = await TestCluster.JsonAsync(created);
+            Assert.That(accepted.GetProperty("status").GetString(), Is.EqualTo("pending"));
+            Assert.That(accepted.GetProperty("vm").GetProperty("pool").GetString(), Is.EqualTo(TestCluster.DefaultPoolName));
+            var task = await WaitTaskAsync(cluster, accepted);
+            Assert.That(task.GetProperty("status").GetString(), Is.EqualTo("success"), task.ToString());
+            Assert.That(await PhaseAsync(cluster, name), Is.EqualTo("running"));
+            Assert.That(await DomStateAsync($"otx-{name}"), Is.EqualTo("running"));
+
+            using var duplicate = await cluster.Http.PostAsJsonAsync("/v1/vms", new { name, image_url = image.ToString(), arch = "amd64" });
+            Assert.That(duplicate.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
+            Assert.That(await duplicate.Content.ReadAsStringAsync(), Does.Contain("vm_name_in_use"));
+
+            Assert.That((await ActAsync(cluster, name, "pause")).GetProperty("status").GetProperty("phase").GetString(), Is.EqualTo("paused"));
+            Assert.That(await DomStateAsync($"otx-{name}"), Is.EqualTo("paused"));
+            Assert.That((await ActAsync(cluster, name, "resume")).GetProperty("status").GetProperty("phase").GetString(), Is.EqualTo("running"));
+            Assert.That((await ActAsync(cluster, name, "poweroff")).GetProperty("status").GetString(), Is.EqualTo("success"));
+            Assert.That(await PhaseAsync(cluster, name), Is.EqualTo("stopped"));
+            Assert.That(await DomStateAsync($"otx-{name}"), Is.EqualTo("shut off"));
+            Assert.That((await ActAsync(cluster, name, "start")).GetProperty("status").GetString(), Is.EqualTo("success"));
+            Assert.That(await PhaseAsync(cluster, name), Is.EqualTo("running"));
+            Assert.That((await ActAsync(cluster, name, "reboot")).GetProperty("status").GetString(), Is.EqualTo("success"));
+
+            using var deleted = await cluster.Http.DeleteAsync(new Uri($"/v1/vms/{name}", UriKind.Relative));
+            var deleteTask = await WaitTaskAsync(cluster, await TestCluster.JsonAsync(deleted));
+            Assert.That(deleteTask.GetProperty("status").GetString(), Is.EqualTo("success"), deleteTask.ToString());
+            using var gone = await cluster.Http.GetAsync(new Uri($"/v1/vms/{name}", UriKind.Relative));
+            Assert.That(gone.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+            Assert.That((await FixtureVm.VirshAsync("list", "--all", "--name")).StandardOutput, Does.Not.Contain($"otx-{name}"));
+
+            // A bad image URL fails the task with the agent's code, and the VM says so too.
+            var broken = "broken-" + Guid.NewGuid().ToString("N")[..6];
+            using var bad = await cluster.Http.PostAsJsonAsync("/v1/vms", new { name = broken, image_url = new Uri(files.BaseAddress, "missing.qcow2").ToString(), arch = "amd64", vcpus = 1, memory_mb = 256 });
+            var failed = await WaitTaskAsync(cluster, await TestCluster.JsonAsync(bad));
+            Assert.That(failed.GetProperty("status").GetString(), Is.EqualTo("failed"));
+            Assert.That(failed.GetProperty("error").GetProperty("code").GetString(), Is.EqualTo("download_failed"));
+            var brokenVm = await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/vms/{broken}", UriKind.Relative)));
+            Assert.That(brokenVm.GetProperty("status").GetProperty("phase").GetString(), Is.EqualTo("error"));
+            Assert.That(brokenVm.GetProperty("status").GetProperty("reason").GetString(), Is.EqualTo("download_failed"));
+            var cleanup = await WaitTaskAsync(cluster, await TestCluster.JsonAsync(await cluster.Http.DeleteAsync(new Uri($"/v1/vms/{broken}", UriKind.Relative))));
+            Assert.That(cleanup.GetProperty("status").GetString(), Is.EqualTo("success"), cleanup.ToString());
+        }
+        finally
+        {
+            foreach (var args in new[]
+            {
+                new[] { "destroy", $"otx-{name}" }, ["undefine", $"otx-{name}", "--remove-all-storage"],
+                ["pool-destroy", $"otx-{TestCluster.DefaultPoolName}"], ["pool-undefine", $"otx-{TestCluster.DefaultPoolName}"],
+            })
+            {
+                await CommandRunner.RunAsync("virsh", new[] { "-c", LibvirtHost.SystemUri }.Concat(args), TimeSpan.FromSeconds(30));
+            }
+
+            await agent.StopAsync(TimeSpan.FromSeconds(30));
+            TestContext.Out.WriteLine(agent.Output);
+        }
+    }
+}
