@@ -1,16 +1,105 @@
+using System.Collections;
 using System.CommandLine;
+using System.Text.Json;
+using Otherix.Api.Configuration;
+using Otherix.Api.Json;
+using Otherix.Api.Nodes;
 
 namespace Otherix.Cli;
 
 /// <summary>Builds the <c>otherix</c> command tree.</summary>
 public static class CliApp
 {
-    /// <summary>The root command with every command group Otherix has so far.</summary>
-    public static RootCommand Build()
+    // The options every command takes; made per command tree.
+    private sealed record Globals(Option<string?> Endpoint, Option<string?> Token, Option<string> Output);
+
+    /// <summary>The root command; <paramref name="environment"/> and <paramref name="handler"/> are for tests.</summary>
+    public static RootCommand Build(IDictionary? environment = null, HttpMessageHandler? handler = null)
     {
+        environment ??= Environment.GetEnvironmentVariables();
+        var globals = new Globals(
+            new Option<string?>("--endpoint") { Description = "Control plane URL (default: $OTHERIX_SERVER, e.g. http://localhost:8080)", Recursive = true },
+            new Option<string?>("--token") { Description = "Login or otx_ API token (default: $OTHERIX_API_TOKEN)", Recursive = true },
+            new Option<string>("--output", "-o") { Description = "text or json", DefaultValueFactory = _ => "text", Recursive = true });
+        globals.Output.AcceptOnlyFromAmong("text", "json");
         var root = new RootCommand(
             "otherix: manage virtual machines on a fleet of Linux hosts through the Otherix control plane.\n" +
-            "The command groups (config, node, vm, pool, cluster) arrive as their features land; see README.md.");
+            "Endpoint and token come from --endpoint/--token or $OTHERIX_SERVER/$OTHERIX_API_TOKEN.\n" +
+            "More command groups (config, vm, pool, cluster) arrive as their features land; see README.md.");
+        root.Options.Add(globals.Endpoint);
+        root.Options.Add(globals.Token);
+        root.Options.Add(globals.Output);
+        root.Subcommands.Add(NodeCommand(globals, environment, handler));
         return root;
+    }
+
+    private static Command NodeCommand(Globals globals, IDictionary environment, HttpMessageHandler? handler)
+    {
+        var nodeName = new Option<string?>("--node-name") { Description = "Bind the token to this node name (then it is single-use)" };
+        var ttl = new Option<string>("--ttl") { Description = "How long the token works, 1m..24h", DefaultValueFactory = _ => "10m" };
+        var maxUses = new Option<int?>("--max-uses") { Description = "Uses allowed (0: unlimited; 1 when --node-name is given)" };
+        var create = new Command("create", "Mint a join token: prints it (once) with the CA fingerprint the agent must pin.") { nodeName, ttl, maxUses };
+        create.SetAction(async (parse, cancellationToken) =>
+        {
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            try
+            {
+                if (!ConfigValues.TryParseDuration(parse.GetValue(ttl)!, out var duration) || duration < TimeSpan.FromMinutes(1) || duration > TimeSpan.FromHours(24))
+                {
+                    throw new CliException($"usage: --ttl \"{parse.GetValue(ttl)}\" must be a duration from 1m to 24h, e.g. 10m or 2h");
+                }
+
+                using var client = Connect(parse, globals, environment, handler);
+                var token = await client.SendAsync<CreatedJoinToken>(HttpMethod.Post, "/v1/nodes/join-tokens", new CreateJoinTokenRequest
+                {
+                    NodeName = parse.GetValue(nodeName),
+                    TtlSeconds = (int)duration.TotalSeconds,
+                    MaxUses = parse.GetValue(maxUses),
+                }, cancellationToken);
+                if (parse.GetValue(globals.Output) == "json")
+                {
+                    await stdout.WriteLineAsync(JsonSerializer.Serialize(token, ApiJson.Options));
+                    return 0;
+                }
+
+                await stdout.WriteLineAsync($"""
+                    token:          {token.Token}
+                    ca_fingerprint: {token.CaFingerprint}
+                    node_name:      {token.NodeName ?? "(any)"}
+                    expires_at:     {token.ExpiresAt:yyyy-MM-dd'T'HH:mm:ss'Z'}
+                    max_uses:       {(token.MaxUses == 0 ? "unlimited" : token.MaxUses)}
+
+                    The token is shown only now. On the node, set in /etc/otherix/bootstrap.env:
+                      OTHERIX_BOOTSTRAP__TOKEN={token.Token}     (or its file: OTHERIX_BOOTSTRAP__TOKEN_FILE)
+                      OTHERIX_BOOTSTRAP__CA_FINGERPRINT={token.CaFingerprint}
+                    """);
+                return 0;
+            }
+            catch (CliException e)
+            {
+                await stderr.WriteLineAsync($"error: {e.Message}");
+                return 1;
+            }
+        });
+        var joinToken = new Command("join-token", "Join tokens let new hosts join the cluster.") { create };
+        return new Command("node", "Hosts running an agent.") { joinToken };
+    }
+
+    private static ApiClient Connect(ParseResult parse, Globals globals, IDictionary environment, HttpMessageHandler? handler)
+    {
+        var endpoint = parse.GetValue(globals.Endpoint) ?? environment["OTHERIX_SERVER"] as string;
+        var token = parse.GetValue(globals.Token) ?? environment["OTHERIX_API_TOKEN"] as string;
+        if (string.IsNullOrEmpty(endpoint) || !Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new CliException("usage: no control plane: pass --endpoint http://host:8080 or set OTHERIX_SERVER");
+        }
+
+        if (string.IsNullOrEmpty(token))
+        {
+            throw new CliException("usage: no token: pass --token or set OTHERIX_API_TOKEN (a login access token or an otx_ API token)");
+        }
+
+        return ApiClient.Create(uri, token, handler);
     }
 }

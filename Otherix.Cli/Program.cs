@@ -1,3 +1,3 @@
 using Otherix.Cli;
 
-return CliApp.Build().Parse(args).Invoke();
+return await CliApp.Build().Parse(args).InvokeAsync();

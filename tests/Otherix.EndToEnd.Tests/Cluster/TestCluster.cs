@@ -25,6 +25,9 @@ internal sealed class TestCluster : IAsyncDisposable
     /// <summary>The public REST API, with the admin's token.</summary>
     public HttpClient Http { get; }
 
+    /// <summary>The admin's access token.</summary>
+    public string AdminToken => Http.DefaultRequestHeaders.Authorization!.Parameter!;
+
     public int AgentListenerPort { get; }
 
     /// <summary>The default pool of every test cluster: unique, so tests never touch a developer's own pools.</summary>
