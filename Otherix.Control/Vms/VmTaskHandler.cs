@@ -108,7 +108,7 @@ public sealed class VmTaskHandler(string type, IStateStore store, TimeProvider t
             "vm.create" => c.CreateVmAsync(new CreateVmRequest
             {
                 TaskId = taskId, VmId = vm.Id.ToString(), Name = vm.Name, Pool = vm.Pool, ImageUrl = vm.ImageUrl, ImageSha256 = vm.ImageSha256 ?? "",
-                Vcpus = vm.Vcpus, MemoryMib = vm.MemoryMib, DiskGib = vm.DiskGib ?? 0, UserData = vm.UserData ?? "", Owner = vm.OwnerId.ToString(), WaitSeconds = WaitSeconds,
+                Vcpus = vm.Vcpus, MemoryMib = vm.MemoryMib, DiskGib = vm.DiskGib ?? 0, UserData = vm.UserData ?? "", Owner = vm.OwnerId.ToString(), WaitSeconds = WaitSeconds, Arch = vm.Architecture,
             }, o),
             "vm.delete" => c.DeleteVmAsync(new DeleteVmRequest { TaskId = taskId, VmId = vm.Id.ToString(), Force = true, WaitSeconds = WaitSeconds }, o),
             _ => c.VmActionAsync(new VmActionRequest { TaskId = taskId, VmId = vm.Id.ToString(), Action = Type["vm.".Length..], WaitSeconds = WaitSeconds }, o),

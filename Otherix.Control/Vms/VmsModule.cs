@@ -19,6 +19,9 @@ namespace Otherix.Control.Vms;
 public sealed class VmsModule : ICarterModule
 {
     private static readonly string[] AsyncActions = ["start", "stop", "poweroff", "reboot"];
+
+    // Placement reads what is placed and then places: one create at a time, so two cannot take the same room.
+    private static readonly SemaphoreSlim PlacementGate = new(1, 1);
     private static readonly string[] SyncActions = ["pause", "resume", "reset"];
 
     /// <inheritdoc />
@@ -99,6 +102,19 @@ public sealed class VmsModule : ICarterModule
         var pool = request.Pool ?? store.Settings.Find(PoolsModule.DefaultPoolSetting)
             ?? throw new ApiException(StatusCodes.Status400BadRequest, ErrorCodes.DefaultPoolNotSet, "no pool given and no cluster default pool: pass pool, or set PUT /v1/cluster/default-pool");
         var vcpus = request.Vcpus ?? 2;
+        await PlacementGate.WaitAsync(context.RequestAborted);
+        try
+        {
+            return Place(context, store, tasks, time, request, pool, vcpus, memory);
+        }
+        finally
+        {
+            PlacementGate.Release();
+        }
+    }
+
+    private static IResult Place(HttpContext context, IStateStore store, TaskSubmitter tasks, TimeProvider time, CreateVmRequest request, string pool, int vcpus, int memory)
+    {
         var node = Placement.Choose(store, pool, request.Arch!, vcpus, memory, request.Node);
         var now = time.GetUtcNow();
         var caller = context.Caller();

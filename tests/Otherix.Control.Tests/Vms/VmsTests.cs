@@ -164,4 +164,21 @@ public sealed class VmsTests
         Assert.That(blocked.GetProperty("details").GetProperty("blocking_resources").GetProperty("vms").GetInt32(), Is.EqualTo(1));
         Assert.That(forced.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
     }
+
+    [Test]
+    public async Task TenConcurrentCreates_OnOneNode_NeverPlaceMoreThanItsCapacity()
+    {
+        await using var api = await StartWithNodeAsync("node-a"); // 8 cores, 16384 MiB as the test agent reports
+        var admin = await api.TokenForAsync(Role.Admin);
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => Task.Run(async () =>
+        {
+            using var response = await api.PostAsync("/v1/vms", new { name = $"c{i}", image_url = "http://127.0.0.1:9/x", arch = "amd64", vcpus = 2, memory_mb = 1024 }, admin);
+            return response.StatusCode;
+        })));
+
+        Assert.That(statuses.Count(s => s == HttpStatusCode.Accepted), Is.EqualTo(4), "8 cores fit four 2-vCPU VMs");
+        Assert.That(statuses.Where(s => s != HttpStatusCode.Accepted), Is.All.EqualTo(HttpStatusCode.Conflict));
+        Assert.That(api.Store.Vms.OnNode("node-a").Sum(v => v.Vcpus), Is.EqualTo(8));
+    }
 }
