@@ -10,17 +10,20 @@ namespace Otherix.EndToEnd.Tests.Cluster;
 /// <summary>A real control-plane process on loopback, logged in as its bootstrap admin, and helpers to join real agent processes to it.</summary>
 internal sealed class TestCluster : IAsyncDisposable
 {
-    private TestCluster(TempDirectory dir, ChildProcess api, HttpClient http, int agentPort)
+    private readonly Dictionary<string, string> _environment;
+
+    private TestCluster(TempDirectory dir, ChildProcess api, HttpClient http, int agentPort, Dictionary<string, string> environment)
     {
         Dir = dir;
         Api = api;
         Http = http;
         AgentListenerPort = agentPort;
+        _environment = environment;
     }
 
     public TempDirectory Dir { get; }
 
-    public ChildProcess Api { get; }
+    public ChildProcess Api { get; private set; }
 
     /// <summary>The public REST API, with the admin's token.</summary>
     public HttpClient Http { get; }
@@ -48,7 +51,7 @@ internal sealed class TestCluster : IAsyncDisposable
         var dir = new TempDirectory(root, "otx-e2e-", (UnixFileMode)0b111_101_101);
         var publicPort = FreePort();
         var agentPort = FreePort();
-        var api = ChildProcess.Start("otherix-api.dll", [], new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["OTHERIX_SERVER__LISTEN"] = $"127.0.0.1:{publicPort}",
             ["OTHERIX_AGENT_SERVER__LISTEN"] = $"127.0.0.1:{agentPort}",
@@ -61,13 +64,24 @@ internal sealed class TestCluster : IAsyncDisposable
             ["OTHERIX_STORAGE_POOLS__ALLOWED_PATH_PREFIXES"] = Path.Combine(dir.Path, "pools") + "/",
             ["OTHERIX_BOOTSTRAP_ADMIN_EMAIL"] = "admin@otherix.test",
             ["OTHERIX_BOOTSTRAP_ADMIN_PASSWORD"] = "correct-horse-battery-staple",
-        });
+        };
+        var api = ChildProcess.Start("otherix-api.dll", [], environment);
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{publicPort}") };
         await Poll.UntilOkAsync(http, "/readyz", () => api.HasExited, TimeSpan.FromSeconds(30), "control plane ready");
         Assert.That(api.HasExited, Is.False, api.Output);
         var login = await JsonAsync(await http.PostAsJsonAsync("/v1/auth/login", new { email = "admin@otherix.test", password = "correct-horse-battery-staple" }));
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.GetProperty("access_token").GetString());
-        return new TestCluster(dir, api, http, agentPort);
+        return new TestCluster(dir, api, http, agentPort, environment);
+    }
+
+    /// <summary>SIGKILLs the control plane (no chance to finish anything) and starts it again on the same state and ports.</summary>
+    public async Task CrashAndRestartAsync()
+    {
+        Api.Kill();
+        Api.Dispose();
+        Api = ChildProcess.Start("otherix-api.dll", [], _environment);
+        await Poll.UntilOkAsync(Http, "/readyz", () => Api.HasExited, TimeSpan.FromSeconds(30), "control plane ready again");
+        Assert.That(Api.HasExited, Is.False, Api.Output);
     }
 
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response)

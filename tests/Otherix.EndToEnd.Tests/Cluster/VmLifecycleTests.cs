@@ -107,4 +107,57 @@ public sealed class VmLifecycleTests
             TestContext.Out.WriteLine(agent.Output);
         }
     }
+
+    [Test]
+    public async Task ControlPlaneKilledDuringCreate_ResumesTheTask_AndMakesExactlyOneDomain()
+    {
+        LibvirtHost.RequireSystem();
+        RepoLayout.RequireFixtureImage();
+        await using var files = await LoopbackFileServer.StartAsync();
+        var image = files.Serve("fixture.qcow2", RepoLayout.FixtureImage);
+        files.SetFault("fixture.qcow2", new FileFault.Stall(1024 * 1024)); // the download hangs until released
+        await using var cluster = await TestCluster.StartAsync("/var/tmp");
+        var endpoint = $"127.0.0.1:{TestCluster.FreePort()}";
+        var (config, _) = await cluster.PrepareAgentAsync("e2e-crash", $"acceleration: tcg\nserver:\n  listen: {endpoint}\n  advertised_endpoint: {endpoint}\n");
+        using var agent = ChildProcess.Start("otherix-agent.dll", ["--config", config], new Dictionary<string, string>());
+        var name = "crash-" + Guid.NewGuid().ToString("N")[..6];
+        try
+        {
+            await cluster.WaitForStatusAsync("e2e-crash", "ready", agent);
+            await Poll.UntilAsync(
+                async () => await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/storage-pools/{TestCluster.DefaultPoolName}", UriKind.Relative))),
+                p => p.GetProperty("instances")[0].GetProperty("reconciliation_status").GetString() == "ready", TimeSpan.FromSeconds(30), "default pool ready");
+            var accepted = await TestCluster.JsonAsync(await cluster.Http.PostAsJsonAsync("/v1/vms", new { name, image_url = image.ToString(), arch = "amd64", vcpus = 1, memory_mb = 256 }));
+            var taskId = accepted.GetProperty("task_id").GetString();
+            await Poll.UntilAsync(() => Task.FromResult(files.GetCount("fixture.qcow2")), n => n >= 1, TimeSpan.FromSeconds(30), "the agent started downloading");
+
+            await cluster.CrashAndRestartAsync();
+            files.ReleaseStalled();
+            files.SetFault("fixture.qcow2", null);
+            var task = await WaitTaskAsync(cluster, accepted);
+
+            Assert.That(task.GetProperty("status").GetString(), Is.EqualTo("success"), task.ToString());
+            Assert.That(task.GetProperty("attempts").GetInt32(), Is.EqualTo(2), "the task ran again after the crash");
+            Assert.That(await PhaseAsync(cluster, name), Is.EqualTo("running"));
+            var domains = (await FixtureVm.VirshAsync("list", "--all", "--name")).StandardOutput.Split('\n', StringSplitOptions.TrimEntries);
+            Assert.That(domains.Count(d => d == $"otx-{name}"), Is.EqualTo(1));
+            var deleted = await WaitTaskAsync(cluster, await TestCluster.JsonAsync(await cluster.Http.DeleteAsync(new Uri($"/v1/vms/{name}", UriKind.Relative))));
+            Assert.That(deleted.GetProperty("status").GetString(), Is.EqualTo("success"), deleted.ToString());
+        }
+        finally
+        {
+            files.ReleaseStalled();
+            foreach (var args in new[]
+            {
+                new[] { "destroy", $"otx-{name}" }, ["undefine", $"otx-{name}", "--remove-all-storage"],
+                ["pool-destroy", $"otx-{TestCluster.DefaultPoolName}"], ["pool-undefine", $"otx-{TestCluster.DefaultPoolName}"],
+            })
+            {
+                await CommandRunner.RunAsync("virsh", new[] { "-c", LibvirtHost.SystemUri }.Concat(args), TimeSpan.FromSeconds(30));
+            }
+
+            await agent.StopAsync(TimeSpan.FromSeconds(30));
+            TestContext.Out.WriteLine(agent.Output);
+        }
+    }
 }
