@@ -96,6 +96,10 @@ public sealed class AgentDispatchTests
         }
         finally
         {
+            // The agent first: while it runs it re-creates declared pools (that is its job).
+            await agent.StopAsync(TimeSpan.FromSeconds(30));
+            TestContext.Out.WriteLine(agent.Output);
+
             // Whatever the test left, removed with plain virsh (failures ignored: most of it is gone already).
             foreach (var args in new[]
             {
@@ -105,9 +109,6 @@ public sealed class AgentDispatchTests
             {
                 await CommandRunner.RunAsync("virsh", new[] { "-c", LibvirtHost.SystemUri }.Concat(args), TimeSpan.FromSeconds(30));
             }
-
-            await agent.StopAsync(TimeSpan.FromSeconds(30));
-            TestContext.Out.WriteLine(agent.Output);
         }
     }
 }

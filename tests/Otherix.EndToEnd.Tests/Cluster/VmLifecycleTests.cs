@@ -94,6 +94,9 @@ public sealed class VmLifecycleTests
         }
         finally
         {
+            // The agent first: while it runs it re-creates declared pools (that is its job).
+            await agent.StopAsync(TimeSpan.FromSeconds(30));
+            TestContext.Out.WriteLine(agent.Output);
             foreach (var args in new[]
             {
                 new[] { "destroy", $"otx-{name}" }, ["undefine", $"otx-{name}", "--remove-all-storage"],
@@ -102,9 +105,6 @@ public sealed class VmLifecycleTests
             {
                 await CommandRunner.RunAsync("virsh", new[] { "-c", LibvirtHost.SystemUri }.Concat(args), TimeSpan.FromSeconds(30));
             }
-
-            await agent.StopAsync(TimeSpan.FromSeconds(30));
-            TestContext.Out.WriteLine(agent.Output);
         }
     }
 
@@ -147,6 +147,9 @@ public sealed class VmLifecycleTests
         finally
         {
             files.ReleaseStalled();
+            // The agent first: while it runs it re-creates declared pools (that is its job).
+            await agent.StopAsync(TimeSpan.FromSeconds(30));
+            TestContext.Out.WriteLine(agent.Output);
             foreach (var args in new[]
             {
                 new[] { "destroy", $"otx-{name}" }, ["undefine", $"otx-{name}", "--remove-all-storage"],
@@ -155,9 +158,6 @@ public sealed class VmLifecycleTests
             {
                 await CommandRunner.RunAsync("virsh", new[] { "-c", LibvirtHost.SystemUri }.Concat(args), TimeSpan.FromSeconds(30));
             }
-
-            await agent.StopAsync(TimeSpan.FromSeconds(30));
-            TestContext.Out.WriteLine(agent.Output);
         }
     }
 }
