@@ -135,7 +135,11 @@ public static class AgentCommandLine
             () =>
             {
                 var (capabilities, resources) = HostFacts.Collect(config.LibvirtUri, probe.Remembered);
-                var request = new HeartbeatRequest { AgentVersion = Version, Architecture = AgentBootstrap.Architecture, Capabilities = capabilities, Resources = resources };
+                var request = new HeartbeatRequest
+                {
+                    AgentVersion = Version, Architecture = AgentBootstrap.Architecture, Capabilities = capabilities, Resources = resources,
+                    ObservedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+                };
                 try
                 {
                     request.Vms.AddRange(sp.GetRequiredService<LibvirtVmDriver>().ListVms().Select(AgentService.ToReport));

@@ -173,6 +173,7 @@ public static class ControlPlane
         var app = builder.Build();
         _ = app.Services.GetRequiredService<IStateStore>(); // owned by the container from here on: disposed with the app
         app.UseErrorEnvelope();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15), KeepAliveTimeout = TimeSpan.FromSeconds(45) });
         app.UseRouting();
         app.UseOtherixAuth();
         app.MapCarter();

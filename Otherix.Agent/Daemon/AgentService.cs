@@ -97,6 +97,67 @@ public sealed class AgentService(LibvirtVmDriver driver, AgentTasks tasks) : Api
         return Guarded(() => ToReport(driver.ScanPool(request.Name)));
     }
 
+    /// <inheritdoc />
+    public override async Task OpenConsole(IAsyncStreamReader<ConsoleInput> requestStream, IServerStreamWriter<ConsoleOutput> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(responseStream);
+        ArgumentNullException.ThrowIfNull(context);
+        if (!await requestStream.MoveNext(context.CancellationToken))
+        {
+            return;
+        }
+
+        VmConsole console;
+        try
+        {
+            console = driver.OpenConsole(ParseId(requestStream.Current.VmId));
+        }
+        catch (VmDriverException e)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"{e.Code}: {e.Message}"));
+        }
+
+        await using (console)
+        {
+            await responseStream.WriteAsync(new ConsoleOutput { Attached = true }, context.CancellationToken);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+            var fromGuest = Task.Run(async () =>
+            {
+                var buffer = new byte[4096];
+                int read;
+                while ((read = await console.ReadAsync(buffer, stop.Token)) > 0)
+                {
+                    await responseStream.WriteAsync(new ConsoleOutput { Data = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read) }, stop.Token);
+                }
+            }, stop.Token);
+            var toGuest = Task.Run(async () =>
+            {
+                if (requestStream.Current.Data.Length > 0)
+                {
+                    await console.WriteAsync(requestStream.Current.Data.Memory, stop.Token);
+                }
+
+                while (await requestStream.MoveNext(stop.Token))
+                {
+                    await console.WriteAsync(requestStream.Current.Data.Memory, stop.Token);
+                }
+            }, stop.Token);
+
+            // Either side ending ends the session: the guest's console closed, or the control plane hung up.
+            await Task.WhenAny(fromGuest, toGuest);
+            await stop.CancelAsync();
+            try
+            {
+                await Task.WhenAll(fromGuest, toGuest);
+            }
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
+                // The other side's end (cancelled read, closed stream) is the expected way out.
+            }
+        }
+    }
+
     /// <summary>The heartbeat's view of a pool.</summary>
     public static PoolReport ToReport(PoolStatus pool)
     {

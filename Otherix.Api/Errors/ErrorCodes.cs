@@ -51,6 +51,12 @@ public static class ErrorCodes
     /// <summary>No such VM (or not visible to the caller).</summary>
     public const string VmNotFound = "vm_not_found";
 
+    /// <summary>Another session holds the VM's console.</summary>
+    public const string ConsoleInUse = "console_in_use";
+
+    /// <summary>The VM is not running (no console).</summary>
+    public const string VmNotRunning = "vm_not_running";
+
     /// <summary>The node is not ready (pending, unreachable or gone).</summary>
     public const string NodeNotReady = "node_not_ready";
 

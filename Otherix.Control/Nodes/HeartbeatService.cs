@@ -92,9 +92,11 @@ public sealed partial class HeartbeatService(IStateStore store, ClusterCa ca, Ap
     private void ProjectVms(string node, HeartbeatRequest request, DateTime now)
     {
         var reported = request.Vms.Where(v => Guid.TryParse(v.VmId, out _)).ToDictionary(v => Guid.Parse(v.VmId));
+        var observedAt = request.ObservedAt?.ToDateTime() ?? now;
         foreach (var vm in store.Vms.OnNode(node))
         {
-            if (vm.Phase is "pending" or "creating" or "deleting" || !reported.TryGetValue(vm.Id, out var observed))
+            // A snapshot taken before the last task result is older news than what the task recorded.
+            if (vm.Phase is "pending" or "creating" or "deleting" || vm.UpdatedAt > observedAt || !reported.TryGetValue(vm.Id, out var observed))
             {
                 continue;
             }

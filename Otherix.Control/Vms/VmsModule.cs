@@ -62,7 +62,7 @@ public sealed class VmsModule : ICarterModule
             UserMapping.Utc(v.CreatedAt)!.Value, UserMapping.Utc(v.UpdatedAt)!.Value);
     }
 
-    private static VmRecord Find(HttpContext context, IStateStore store, string name, Permission permission)
+    internal static VmRecord Find(HttpContext context, IStateStore store, string name, Permission permission)
     {
         if (Names.CheckResourceName(name) is { } problem)
         {
@@ -211,7 +211,11 @@ public sealed class VmsModule : ICarterModule
                 : new ApiException(StatusCodes.Status502BadGateway, reply.ErrorCode, reply.ErrorMessage);
         }
 
-        vm = store.Vms.Update(vm.Id, v => v.Phase = reply.Vm is { } observed ? VmTaskHandler.PhaseOf(observed.State) : v.Phase) ?? vm;
+        vm = store.Vms.Update(vm.Id, v =>
+        {
+            v.Phase = reply.Vm is { } observed ? VmTaskHandler.PhaseOf(observed.State) : v.Phase;
+            v.UpdatedAt = DateTime.UtcNow;
+        }) ?? vm;
         return Results.Ok(View(store, vm));
     }
 }

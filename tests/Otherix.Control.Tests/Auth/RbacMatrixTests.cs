@@ -10,7 +10,7 @@ namespace Otherix.Control.Tests.Auth;
 /// <summary>Every route × every role, with the route table read from the running app.</summary>
 public sealed class RbacMatrixTests
 {
-    private static readonly string[] AnonymousRoutes = ["GET /healthz", "GET /readyz", "POST /v1/auth/login", "GET /v1/openapi.json", "GET /v1/ca"];
+    private static readonly string[] AnonymousRoutes = ["GET /healthz", "GET /readyz", "POST /v1/auth/login", "GET /v1/openapi.json", "GET /v1/ca", "GET /v1/vms/{name}/console-stream"];
 
     /// <summary>Every route of the app with its methods and access rule.</summary>
     internal static IReadOnlyList<(string Method, RouteEndpoint Endpoint, EndpointAccess? Access)> Routes(TestApi api) =>

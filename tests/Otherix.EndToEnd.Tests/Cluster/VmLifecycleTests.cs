@@ -23,6 +23,41 @@ public sealed class VmLifecycleTests
         return body.TryGetProperty("task_id", out _) ? await WaitTaskAsync(cluster, body) : body;
     }
 
+    /// <summary>The console over WebSocket: log in to the fixture and see its shell; a second session and a reused token are refused.</summary>
+    private static async Task CheckConsoleAsync(TestCluster cluster, string agentConfig, string name)
+    {
+        var vm = await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/vms/{name}", UriKind.Relative)));
+        var log = Path.Combine(Path.GetDirectoryName(agentConfig)!, "state", "vms", vm.GetProperty("id").GetString()!, "console.log");
+        await ConsoleLogFile.WaitForAsync(log, t => t.Contains($"{name} login:", StringComparison.Ordinal), TimeSpan.FromSeconds(120), "login prompt");
+
+        var ticket = await TestCluster.JsonAsync(await cluster.Http.PostAsync(new Uri($"/v1/vms/{name}/console", UriKind.Relative), null));
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        await socket.ConnectAsync(new Uri(ticket.GetProperty("websocket_url").GetString()!), CancellationToken.None);
+        await socket.SendAsync("root\r"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Binary, true, CancellationToken.None);
+        var seen = new System.Text.StringBuilder();
+        var buffer = new byte[4096];
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!seen.ToString().Contains("built-in shell", StringComparison.Ordinal))
+        {
+            var received = await socket.ReceiveAsync(buffer, deadline.Token);
+            Assert.That(received.MessageType, Is.Not.EqualTo(System.Net.WebSockets.WebSocketMessageType.Close), seen.ToString());
+            seen.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count));
+        }
+
+        // One session per VM, and a token works once.
+        var second = await TestCluster.JsonAsync(await cluster.Http.PostAsync(new Uri($"/v1/vms/{name}/console", UriKind.Relative), null));
+        using var busy = new System.Net.WebSockets.ClientWebSocket();
+        busy.Options.CollectHttpResponseDetails = true;
+        var refused = Assert.CatchAsync<System.Net.WebSockets.WebSocketException>(() => busy.ConnectAsync(new Uri(second.GetProperty("websocket_url").GetString()!), CancellationToken.None));
+        Assert.That(busy.HttpStatusCode, Is.EqualTo(HttpStatusCode.Conflict), refused?.Message);
+        using var reused = new System.Net.WebSockets.ClientWebSocket();
+        reused.Options.CollectHttpResponseDetails = true;
+        Assert.CatchAsync<System.Net.WebSockets.WebSocketException>(() => reused.ConnectAsync(new Uri(ticket.GetProperty("websocket_url").GetString()!), CancellationToken.None));
+        Assert.That(reused.HttpStatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+
+        await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+    }
+
     private static async Task<string> PhaseAsync(TestCluster cluster, string name) =>
         (await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/vms/{name}", UriKind.Relative)))).GetProperty("status").GetProperty("phase").GetString()!;
 
@@ -58,6 +93,8 @@ public sealed class VmLifecycleTests
             Assert.That(task.GetProperty("status").GetString(), Is.EqualTo("success"), task.ToString());
             Assert.That(await PhaseAsync(cluster, name), Is.EqualTo("running"));
             Assert.That(await DomStateAsync($"otx-{name}"), Is.EqualTo("running"));
+
+            await CheckConsoleAsync(cluster, config, name);
 
             using var duplicate = await cluster.Http.PostAsJsonAsync("/v1/vms", new { name, image_url = image.ToString(), arch = "amd64" });
             Assert.That(duplicate.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
