@@ -140,7 +140,13 @@ public sealed class PoolsModule : ICarterModule
     private static async Task<IResult> DeleteAsync(string id, HttpContext context, IStateStore store)
     {
         var pool = FindInstance(store, id, context.Request.Query["node"].FirstOrDefault());
-        // VM disks will block this (details.blocking_resources.vm_disks) once VMs exist.
+        var disks = store.Vms.OnNode(pool.NodeName).Count(v => v.Pool == pool.Name);
+        if (disks > 0)
+        {
+            throw new ApiException(StatusCodes.Status409Conflict, ErrorCodes.Conflict, $"pool {pool.Name} on node {pool.NodeName} holds {disks} VM disk(s); delete those VMs first",
+                new Dictionary<string, object?> { ["reason"] = "pool_in_use", ["blocking_resources"] = new Dictionary<string, int> { ["vm_disks"] = disks } });
+        }
+
         if (store.Nodes.FindByName(pool.NodeName) is { } node && context.RequestServices.GetService<Agents.AgentConnections>() is { } agents)
         {
             try

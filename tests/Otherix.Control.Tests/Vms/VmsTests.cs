@@ -181,4 +181,44 @@ public sealed class VmsTests
         Assert.That(statuses.Where(s => s != HttpStatusCode.Accepted), Is.All.EqualTo(HttpStatusCode.Conflict));
         Assert.That(api.Store.Vms.OnNode("node-a").Sum(v => v.Vcpus), Is.EqualTo(8));
     }
+
+    [Test]
+    public async Task PoolWithVmDisks_CannotBeDeleted()
+    {
+        await using var api = await StartWithNodeAsync("node-a");
+        var admin = await api.TokenForAsync(Role.Admin);
+        (await api.PostAsync("/v1/vms", Vm("web"), admin)).Dispose();
+
+        var error = await TestApi.ExpectErrorAsync(await api.SendAsync(HttpMethod.Delete, "/v1/storage-pools/default", admin), HttpStatusCode.Conflict, "conflict");
+
+        Assert.That(error.GetProperty("details").GetProperty("blocking_resources").GetProperty("vm_disks").GetInt32(), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task TaskForAVmWhoseNodeStoppedHeartbeating_FailsNodeNotReady()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var api = await TestApi.StartAsync(
+            c => c with { StoragePools = c.StoragePools with { AllowedPathPrefixes = ["/srv/pools/"], DefaultPoolDir = "/srv/pools" } }, time, kestrel: true);
+        var admin = await api.TokenForAsync(Role.Admin);
+        using (var cert = await NodeTestKit.JoinNodeAsync(api, "node-a"))
+        {
+            await NodeTestKit.HeartbeatAsync(api, cert, "node-a");
+        }
+
+        var web = api.Store.Vms;
+        (await api.PostAsync("/v1/vms", Vm("web"), admin)).Dispose();
+        await Otherix.Testing.Poll.UntilAsync(() => Task.FromResult(web.FindByName("web")!.Phase), p => p == "error", TimeSpan.FromSeconds(30), "first create fails (no agent)");
+        web.Update(web.FindByName("web")!.Id, v => v.Phase = "stopped");
+        time.Advance(TimeSpan.FromMinutes(5));
+        api.App.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<Otherix.Control.Nodes.NodeLivenessWorker>().Single().Check();
+
+        var accepted = await TestApi.ReadAsync<VmTaskAccepted>(await api.SendAsync(HttpMethod.Post, "/v1/vms/web/start", admin));
+        var task = await Otherix.Testing.Poll.UntilAsync(
+            async () => await TestApi.ReadAsync<TaskInfo>(await api.GetAsync($"/v1/tasks/{accepted.TaskId}", admin)),
+            t => t.Status is TaskState.Failed or TaskState.Success, TimeSpan.FromSeconds(30), "start task");
+
+        Assert.That(task.Error!.Code, Is.EqualTo("node_not_ready"));
+        Assert.That(task.Error.Message, Does.Contain("unreachable"));
+    }
 }
