@@ -139,6 +139,12 @@ public static class AgentCommandLine
                 {
                     AgentVersion = Version, Architecture = AgentBootstrap.Architecture, Capabilities = capabilities, Resources = resources,
                     ObservedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow),
+                    Migration = new Migration
+                    {
+                        Host = config.Migration.Host.Length > 0 ? config.Migration.Host : AdvertisedEndpoint(config).Split(':')[0],
+                        PortRangeStart = config.Migration.PortRangeStart,
+                        PortRangeEnd = config.Migration.PortRangeEnd,
+                    },
                 };
                 try
                 {

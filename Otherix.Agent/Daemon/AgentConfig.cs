@@ -20,6 +20,9 @@ public sealed record AgentConfig
     /// <summary>The agent's own gRPC listener.</summary>
     public AgentServerSection Server { get; init; } = new();
 
+    /// <summary>Live-migration endpoint other nodes use (reported; migration itself is later work).</summary>
+    public MigrationSection Migration { get; init; } = new();
+
     /// <summary>Loads <paramref name="path"/> (if it exists) with environment overrides.</summary>
     public static AgentConfig Load(string path, System.Collections.IDictionary environment) =>
         ConfigBinder.Load<AgentConfig>(File.Exists(path) ? path : null, environment, "OTHERIX_AGENT__", (c, check) =>
@@ -28,6 +31,8 @@ public sealed record AgentConfig
             check(c.ControlPlane.HeartbeatInterval >= TimeSpan.FromMilliseconds(100), "control_plane.heartbeat_interval", "must be at least 100ms");
             check(ListenAddress.TryParse(c.Server.Listen, out _), "server.listen", $"\"{c.Server.Listen}\" is not host:port");
             check(c.Acceleration is "auto" or "kvm" or "tcg", "acceleration", "must be auto, kvm or tcg");
+            check(c.Migration.PortRangeStart is >= 1024 and <= 65535 && c.Migration.PortRangeEnd >= c.Migration.PortRangeStart && c.Migration.PortRangeEnd <= 65535,
+                "migration.port_range_end", "the port range must be within 1024..65535, start ≤ end");
         });
 }
 
@@ -39,6 +44,19 @@ public sealed record ControlPlaneConfig
 
     /// <summary>How often to heartbeat.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary><c>migration.*</c>.</summary>
+public sealed record MigrationSection
+{
+    /// <summary>Host other nodes dial; empty: the advertised endpoint's host.</summary>
+    public string Host { get; init; } = "";
+
+    /// <summary>First port of the range.</summary>
+    public int PortRangeStart { get; init; } = 49152;
+
+    /// <summary>Last port of the range.</summary>
+    public int PortRangeEnd { get; init; } = 49251;
 }
 
 /// <summary><c>server.*</c>.</summary>

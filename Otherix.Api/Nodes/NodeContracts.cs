@@ -54,7 +54,10 @@ public sealed record Node(
     Guid Id, string Name, string Architecture, string AdvertisedEndpoint, string Status, bool Cordoned, DateTimeOffset? CordonedAt,
     DateTimeOffset? LastHeartbeatAt, string AgentVersion, int CpuCoresTotal, int CpuCoresAvailable, long MemoryTotalMib, long MemoryAvailableMib,
     long SystemDiskTotalBytes, long SystemDiskAvailableBytes, string CpuModel, string KernelVersion, string LibvirtVersion, string QemuVersion,
-    string Acceleration, DateTimeOffset CertNotAfter, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    string Acceleration, NodeMigration Migration, DateTimeOffset CertNotAfter, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>Where other nodes reach this one for live migration.</summary>
+public sealed record NodeMigration(string Host, int PortRangeStart, int PortRangeEnd);
 
 /// <summary>Node view for developers and viewers.</summary>
 public sealed record NodeSummary(Guid Id, string Name, string Architecture, string Status, bool Cordoned, DateTimeOffset CreatedAt);

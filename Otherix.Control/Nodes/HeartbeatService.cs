@@ -58,6 +58,9 @@ public sealed partial class HeartbeatService(IStateStore store, ClusterCa ca, Ap
             MemoryAvailableMib = r.MemoryAvailableMib,
             SystemDiskTotalBytes = r.SystemDiskTotalBytes,
             SystemDiskAvailableBytes = r.SystemDiskAvailableBytes,
+            MigrationHost = request.Migration?.Host ?? "",
+            MigrationPortStart = request.Migration?.PortRangeStart ?? 0,
+            MigrationPortEnd = request.Migration?.PortRangeEnd ?? 0,
             PoolsJson = JsonSerializer.Serialize(request.Pools.Select(p => new { p.Name, p.ReconciliationStatus, p.ReconciliationError, p.CapacityBytes, p.AvailableBytes, Images = p.Images.Count }), ApiJson.Options),
             VmsJson = JsonSerializer.Serialize(request.Vms.Select(v => new { v.VmId, v.Name, v.State, v.Reason }), ApiJson.Options),
         };

@@ -14,7 +14,7 @@ internal static class NodeMapping
         n.Id, n.Name, n.Architecture, n.AdvertisedEndpoint, StatusName(n.Status), n.CordonedAt is not null, UserMapping.Utc(n.CordonedAt),
         UserMapping.Utc(n.LastHeartbeatAt), n.AgentVersion, n.Facts.CpuCoresTotal, n.Facts.CpuCoresAvailable, n.Facts.MemoryTotalMib, n.Facts.MemoryAvailableMib,
         n.Facts.SystemDiskTotalBytes, n.Facts.SystemDiskAvailableBytes, n.Facts.CpuModel, n.Facts.KernelVersion, n.Facts.LibvirtVersion, n.Facts.QemuVersion,
-        n.Facts.Acceleration, UserMapping.Utc(n.CertNotAfter)!.Value, UserMapping.Utc(n.CreatedAt)!.Value, UserMapping.Utc(n.UpdatedAt)!.Value);
+        n.Facts.Acceleration, new NodeMigration(n.Facts.MigrationHost, n.Facts.MigrationPortStart, n.Facts.MigrationPortEnd), UserMapping.Utc(n.CertNotAfter)!.Value, UserMapping.Utc(n.CreatedAt)!.Value, UserMapping.Utc(n.UpdatedAt)!.Value);
 
     public static NodeSummary ToSummary(this NodeRecord n) =>
         new(n.Id, n.Name, n.Architecture, StatusName(n.Status), n.CordonedAt is not null, UserMapping.Utc(n.CreatedAt)!.Value);

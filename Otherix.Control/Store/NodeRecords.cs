@@ -95,6 +95,15 @@ public sealed class NodeFacts
     /// <summary>kvm or tcg.</summary>
     public string Acceleration { get; set; } = "";
 
+    /// <summary>Live-migration host.</summary>
+    public string MigrationHost { get; set; } = "";
+
+    /// <summary>Live-migration port range start.</summary>
+    public int MigrationPortStart { get; set; }
+
+    /// <summary>Live-migration port range end.</summary>
+    public int MigrationPortEnd { get; set; }
+
     /// <summary>Pools as last reported (JSON).</summary>
     public string PoolsJson { get; set; } = "[]";
 

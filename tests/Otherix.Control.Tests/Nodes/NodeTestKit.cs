@@ -74,6 +74,7 @@ internal static class NodeTestKit
             Capabilities = new Capabilities { CpuCoresTotal = 8, MemoryTotalMib = 16384, Acceleration = "tcg" },
             Resources = new Resources { CpuCoresAvailable = 6, MemoryAvailableMib = 8000 },
             Pools = { pools },
+            Migration = new Migration { Host = "10.0.0.7", PortRangeStart = 49152, PortRangeEnd = 49251 },
         });
     }
 }

@@ -258,6 +258,7 @@ public sealed class NodeTrustTests
             var list = await (await api.GetAsync("/v1/nodes?status=ready", await api.TokenForAsync(role))).Content.ReadAsStringAsync();
             var full = role is Role.Admin or Role.Operator;
             Assert.That(text.Contains("\"cpu_cores_total\":8", StringComparison.Ordinal), Is.EqualTo(full), $"{role}: {text}");
+            Assert.That(text.Contains("\"migration\":{\"host\":\"10.0.0.7\",\"port_range_start\":49152,\"port_range_end\":49251}", StringComparison.Ordinal), Is.EqualTo(full), $"{role}: {text}");
             Assert.That(list.Contains("\"memory_total_mib\":16384", StringComparison.Ordinal), Is.EqualTo(full), $"{role}: {list}");
             Assert.That(text, Does.Contain("\"status\":\"ready\""));
         }

@@ -24,11 +24,11 @@ public sealed class VmLifecycleTests
     }
 
     /// <summary>The console over WebSocket: log in to the fixture and see its shell; a second session and a reused token are refused.</summary>
-    private static async Task CheckConsoleAsync(TestCluster cluster, string agentConfig, string name)
+    private static async Task<string> CheckConsoleAsync(TestCluster cluster, string agentConfig, string name)
     {
         var vm = await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/vms/{name}", UriKind.Relative)));
         var log = Path.Combine(Path.GetDirectoryName(agentConfig)!, "state", "vms", vm.GetProperty("id").GetString()!, "console.log");
-        await ConsoleLogFile.WaitForAsync(log, t => t.Contains($"{name} login:", StringComparison.Ordinal), TimeSpan.FromSeconds(120), "login prompt");
+        var boot = await ConsoleLogFile.WaitForAsync(log, t => t.Contains($"{name} login:", StringComparison.Ordinal), TimeSpan.FromSeconds(120), "login prompt");
 
         var ticket = await TestCluster.JsonAsync(await cluster.Http.PostAsync(new Uri($"/v1/vms/{name}/console", UriKind.Relative), null));
         using var socket = new System.Net.WebSockets.ClientWebSocket();
@@ -56,6 +56,7 @@ public sealed class VmLifecycleTests
         Assert.That(reused.HttpStatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
 
         await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", CancellationToken.None);
+        return boot;
     }
 
     private static async Task<string> PhaseAsync(TestCluster cluster, string name) =>
@@ -71,6 +72,7 @@ public sealed class VmLifecycleTests
         RepoLayout.RequireFixtureImage();
         await using var files = await LoopbackFileServer.StartAsync();
         var image = files.Serve("fixture.qcow2", RepoLayout.FixtureImage);
+        files.Serve("fixture-copy.qcow2", RepoLayout.FixtureImage);
         await using var cluster = await TestCluster.StartAsync("/var/tmp");
         var endpoint = $"127.0.0.1:{TestCluster.FreePort()}";
         var (config, _) = await cluster.PrepareAgentAsync("e2e-vms", $"acceleration: tcg\nserver:\n  listen: {endpoint}\n  advertised_endpoint: {endpoint}\n");
@@ -83,8 +85,9 @@ public sealed class VmLifecycleTests
                 async () => await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/storage-pools/{TestCluster.DefaultPoolName}", UriKind.Relative))),
                 p => p.GetProperty("instances")[0].GetProperty("reconciliation_status").GetString() == "ready", TimeSpan.FromSeconds(30), "default pool ready");
 
-            // Create without a pool: the cluster default is used.
-            using var created = await cluster.Http.PostAsJsonAsync("/v1/vms", new { name, image_url = image.ToString(), arch = "amd64", vcpus = 1, memory_mb = 256 });
+            // Create without a pool: the cluster default is used. The fixture prints "#marker:" lines of its user-data.
+            var marker = $"#marker: rest-{Guid.NewGuid():N}";
+            using var created = await cluster.Http.PostAsJsonAsync("/v1/vms", new { name, image_url = image.ToString(), arch = "amd64", vcpus = 1, memory_mb = 256, user_data = $"#cloud-config\n{marker}\n" });
             Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await created.Content.ReadAsStringAsync());
             var accepted = await TestCluster.JsonAsync(created);
             Assert.That(accepted.GetProperty("status").GetString(), Is.EqualTo("pending"));
@@ -94,7 +97,8 @@ public sealed class VmLifecycleTests
             Assert.That(await PhaseAsync(cluster, name), Is.EqualTo("running"));
             Assert.That(await DomStateAsync($"otx-{name}"), Is.EqualTo("running"));
 
-            await CheckConsoleAsync(cluster, config, name);
+            var consoleLog = await CheckConsoleAsync(cluster, config, name);
+            Assert.That(consoleLog, Does.Contain(marker), "our user-data reached the guest");
 
             using var duplicate = await cluster.Http.PostAsJsonAsync("/v1/vms", new { name, image_url = image.ToString(), arch = "amd64" });
             Assert.That(duplicate.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
@@ -128,6 +132,13 @@ public sealed class VmLifecycleTests
             Assert.That(brokenVm.GetProperty("status").GetProperty("reason").GetString(), Is.EqualTo("download_failed"));
             var cleanup = await WaitTaskAsync(cluster, await TestCluster.JsonAsync(await cluster.Http.DeleteAsync(new Uri($"/v1/vms/{broken}", UriKind.Relative))));
             Assert.That(cleanup.GetProperty("status").GetString(), Is.EqualTo("success"), cleanup.ToString());
+
+            // The right URL with the wrong checksum: checksum_mismatch, nothing kept.
+            var mismatched = "sum-" + Guid.NewGuid().ToString("N")[..6];
+            using var wrongSum = await cluster.Http.PostAsJsonAsync("/v1/vms", new { name = mismatched, image_url = new Uri(files.BaseAddress, "fixture-copy.qcow2").ToString(), image_sha256 = new string('a', 64), arch = "amd64", vcpus = 1, memory_mb = 256 });
+            var sumTask = await WaitTaskAsync(cluster, await TestCluster.JsonAsync(wrongSum));
+            Assert.That(sumTask.GetProperty("error").GetProperty("code").GetString(), Is.EqualTo("checksum_mismatch"), sumTask.ToString());
+            (await cluster.Http.DeleteAsync(new Uri($"/v1/vms/{mismatched}", UriKind.Relative))).Dispose();
         }
         finally
         {
