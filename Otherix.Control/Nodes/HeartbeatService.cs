@@ -14,7 +14,8 @@ namespace Otherix.Control.Nodes;
 /// The agents' heartbeat (gRPC, agent listener). The caller is the node whose current certificate it
 /// presents; a heartbeat naming another node, or from a replaced or deleted node's certificate, is refused.
 /// </summary>
-public sealed partial class HeartbeatService(IStateStore store, ClusterCa ca, ApiConfig config, TimeProvider time, ILogger<HeartbeatService> log)
+public sealed partial class HeartbeatService(
+    IStateStore store, ClusterCa ca, ApiConfig config, TimeProvider time, Tasks.TaskSubmitter tasks, ILogger<HeartbeatService> log)
     : Api.Grpc.ControlPlane.ControlPlaneBase
 {
     /// <inheritdoc />
@@ -39,6 +40,7 @@ public sealed partial class HeartbeatService(IStateStore store, ClusterCa ca, Ap
 
         var now = time.GetUtcNow();
         var wasReady = node.Status == NodeStatus.Ready;
+        var cameBack = node.Status == NodeStatus.Unreachable;
         node.Status = NodeStatus.Ready;
         node.LastHeartbeatAt = now.UtcDateTime;
         node.UpdatedAt = now.UtcDateTime;
@@ -81,7 +83,7 @@ public sealed partial class HeartbeatService(IStateStore store, ClusterCa ca, Ap
         }
 
         store.Pools.ApplyReports(node.Name, request.Pools.Select(Pools.PoolScanHandler.ToRecord).ToList(), now.UtcDateTime);
-        ProjectVms(node.Name, request, now.UtcDateTime);
+        ProjectVms(node.Name, request, now.UtcDateTime, cameBack);
         var response = new HeartbeatResponse
         {
             ReceivedAt = Timestamp.FromDateTimeOffset(now),
@@ -92,7 +94,7 @@ public sealed partial class HeartbeatService(IStateStore store, ClusterCa ca, Ap
     }
 
     // Observed states replace stale ones, except while a task is changing the VM (it records the outcome itself).
-    private void ProjectVms(string node, HeartbeatRequest request, DateTime now)
+    private void ProjectVms(string node, HeartbeatRequest request, DateTime now, bool cameBack)
     {
         var reported = request.Vms.Where(v => Guid.TryParse(v.VmId, out _)).ToDictionary(v => Guid.Parse(v.VmId));
         var observedAt = request.ObservedAt?.ToDateTime() ?? now;
@@ -114,8 +116,25 @@ public sealed partial class HeartbeatService(IStateStore store, ClusterCa ca, Ap
                     v.UpdatedAt = now;
                 });
             }
+
+            // A node back from being unreachable (a host reboot, a network cut) converges on what users asked for.
+            var action = (cameBack, vm.DesiredPhase, phase) switch
+            {
+                (true, "running", "stopped" or "crashed") => "start",
+                (true, "stopped", "running") => "stop",
+                _ => null,
+            };
+            if (action is not null)
+            {
+                var task = tasks.Enqueue($"vm.{action}", "vm", vm.Id.ToString(), null, null);
+                store.Vms.Update(vm.Id, v => v.LastTaskId = task.Id);
+                LogConverging(log, vm.Name, node, vm.DesiredPhase, phase, task.Id);
+            }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "VM {Vm} on {Node}, back after being unreachable, is {Observed} but should be {Desired}: task {TaskId}")]
+    private static partial void LogConverging(ILogger logger, string vm, string node, string desired, string observed, Guid taskId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "node {Node} is ready")]
     private static partial void LogReady(ILogger logger, string node);

@@ -208,4 +208,53 @@ public sealed class VmLifecycleTests
             }
         }
     }
+
+    [Test]
+    public async Task NodeBackFromUnreachable_StartsTheVmsThatShouldRun()
+    {
+        LibvirtHost.RequireSystem();
+        RepoLayout.RequireFixtureImage();
+        await using var files = await LoopbackFileServer.StartAsync();
+        var image = files.Serve("fixture.qcow2", RepoLayout.FixtureImage);
+        await using var cluster = await TestCluster.StartAsync("/var/tmp");
+        var endpoint = $"127.0.0.1:{TestCluster.FreePort()}";
+        var (config, _) = await cluster.PrepareAgentAsync("e2e-return", $"acceleration: tcg\nserver:\n  listen: {endpoint}\n  advertised_endpoint: {endpoint}\n");
+        var agent = ChildProcess.Start("otherix-agent.dll", ["--config", config], new Dictionary<string, string>());
+        var name = "back-" + Guid.NewGuid().ToString("N")[..6];
+        try
+        {
+            await cluster.WaitForStatusAsync("e2e-return", "ready", agent);
+            await Poll.UntilAsync(
+                async () => await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/storage-pools/{TestCluster.DefaultPoolName}", UriKind.Relative))),
+                p => p.GetProperty("instances")[0].GetProperty("reconciliation_status").GetString() == "ready", TimeSpan.FromSeconds(30), "default pool ready");
+            var created = await WaitTaskAsync(cluster, await TestCluster.JsonAsync(await cluster.Http.PostAsJsonAsync("/v1/vms", new { name, image_url = image.ToString(), arch = "amd64", vcpus = 1, memory_mb = 256 })));
+            Assert.That(created.GetProperty("status").GetString(), Is.EqualTo("success"), created.ToString());
+
+            // The host "reboots": the agent dies, the node goes unreachable, the domain is off when it comes back.
+            agent.Kill();
+            await cluster.WaitForStatusAsync("e2e-return", "unreachable", seconds: 20);
+            Assert.That((await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/vms/{name}", UriKind.Relative)))).GetProperty("status").GetProperty("reason").GetString(), Is.EqualTo("node_unreachable"));
+            await FixtureVm.VirshAsync("destroy", $"otx-{name}");
+            agent.Dispose();
+            agent = ChildProcess.Start("otherix-agent.dll", ["--config", config], new Dictionary<string, string>());
+            await cluster.WaitForStatusAsync("e2e-return", "ready", agent);
+
+            await Poll.UntilAsync(() => DomStateAsync($"otx-{name}"), s => s == "running", TimeSpan.FromSeconds(60), "the VM started again");
+            await Poll.UntilAsync(() => PhaseAsync(cluster, name), p => p == "running", TimeSpan.FromSeconds(30), "the control plane sees it running");
+        }
+        finally
+        {
+            await agent.StopAsync(TimeSpan.FromSeconds(30));
+            TestContext.Out.WriteLine(agent.Output);
+            agent.Dispose();
+            foreach (var args in new[]
+            {
+                new[] { "destroy", $"otx-{name}" }, ["undefine", $"otx-{name}", "--remove-all-storage"],
+                ["pool-destroy", $"otx-{TestCluster.DefaultPoolName}"], ["pool-undefine", $"otx-{TestCluster.DefaultPoolName}"],
+            })
+            {
+                await CommandRunner.RunAsync("virsh", new[] { "-c", LibvirtHost.SystemUri }.Concat(args), TimeSpan.FromSeconds(30));
+            }
+        }
+    }
 }
