@@ -20,7 +20,7 @@ public sealed class AgentService(LibvirtVmDriver driver, AgentTasks tasks) : Api
             _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"arch \"{request.Arch}\" is not amd64 or arm64")),
         };
         var spec = new VmSpec(
-            id, request.Name, request.Pool, request.ImageUrl, Empty(request.ImageSha256), arch, Vcpus: request.Vcpus > 0 ? request.Vcpus : 1,
+            id, request.Name, request.Pool, request.ImageUrl, Empty(request.ImageSha256) is { } sum && !sum.Contains(':', StringComparison.Ordinal) ? "sha256:" + sum : Empty(request.ImageSha256), arch, Vcpus: request.Vcpus > 0 ? request.Vcpus : 1,
             MemoryMib: request.MemoryMib > 0 ? request.MemoryMib : 512, DiskGib: request.DiskGib > 0 ? request.DiskGib : null,
             UserData: Empty(request.UserData), NetworkConfig: Empty(request.NetworkConfig), Owner: request.Owner);
         var run = tasks.StartOrJoin(Required(request.TaskId), r =>
