@@ -9,9 +9,10 @@ namespace Otherix.Agent.Daemon;
 public sealed class AgentService(LibvirtVmDriver driver, AgentTasks tasks) : Api.Grpc.Agent.AgentBase
 {
     /// <inheritdoc />
-    public override Task<AgentTaskReply> CreateVm(CreateVmRequest request, ServerCallContext context)
+    public override async Task<AgentTaskReply> CreateVm(CreateVmRequest request, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
         var id = ParseId(request.VmId);
         var arch = request.Arch switch
         {
@@ -25,7 +26,15 @@ public sealed class AgentService(LibvirtVmDriver driver, AgentTasks tasks) : Api
             UserData: Empty(request.UserData), NetworkConfig: Empty(request.NetworkConfig), Owner: request.Owner);
         var run = tasks.StartOrJoin(Required(request.TaskId), r =>
             driver.CreateVmAsync(spec, request.TaskId, new Progress<ImageProgress>(p => r.Progress = p.Total is > 0 ? (int)(p.Downloaded * 90 / p.Total.Value) : r.Progress))!);
-        return ReplyAsync(request.TaskId, run, request.WaitSeconds, context.CancellationToken);
+        var reply = await ReplyAsync(request.TaskId, run, request.WaitSeconds, context.CancellationToken);
+        if (reply.State == "success")
+        {
+            // The cache names images by the URL's last segment.
+            var imageName = Uri.TryCreate(request.ImageUrl, UriKind.Absolute, out var url) ? Path.GetFileName(url.AbsolutePath) : "";
+            reply.ImageFormat = driver.ScanPool(request.Pool).Images.FirstOrDefault(i => i.Name == imageName)?.FormatName ?? "";
+        }
+
+        return reply;
     }
 
     /// <inheritdoc />

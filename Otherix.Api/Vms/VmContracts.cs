@@ -37,6 +37,9 @@ public sealed record CreateVmRequest
 
     /// <summary>cloud-init user-data (text, at most 64 KiB).</summary>
     public string? UserData { get; init; }
+
+    /// <summary>A network to attach; networks are not available yet, so any value is refused.</summary>
+    public string? Network { get; init; }
 }
 
 /// <summary>What a VM is doing: <c>phase</c> plus why.</summary>
@@ -44,7 +47,7 @@ public sealed record VmStatusView(string Phase, string? Reason, string? Message)
 
 /// <summary>A VM as the API shows it.</summary>
 public sealed record Vm(
-    Guid Id, string Name, Guid OwnerId, string ImageUrl, string? ImageSha256, string Pool, string Node, string Architecture,
+    Guid Id, string Name, Guid OwnerId, string ImageUrl, string? ImageFormat, string? ImageSha256, string Pool, string Node, string Architecture,
     int Vcpus, int MemoryMb, int? DiskGib, VmStatusView Status, string DesiredPhase, Guid? LastTaskId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
 /// <summary>The <c>202</c> of a VM operation: the task to follow, and the VM.</summary>

@@ -15,6 +15,9 @@ public sealed class VmRecord : IKeyed
     /// <summary>Where the disk image comes from.</summary>
     public string ImageUrl { get; set; } = "";
 
+    /// <summary>qcow2 or raw, once the agent has the image.</summary>
+    public string? ImageFormat { get; set; }
+
     /// <summary>Expected SHA-256 of the image, if given.</summary>
     public string? ImageSha256 { get; set; }
 

@@ -79,6 +79,7 @@ public sealed class VmTaskHandler(string type, IStateStore store, TimeProvider t
             store.Vms.Update(vm.Id, v =>
             {
                 v.Phase = reply.Vm is { } observed ? PhaseOf(observed.State) : v.Phase;
+                v.ImageFormat = reply.ImageFormat is { Length: > 0 } format ? format : v.ImageFormat;
                 v.Reason = null;
                 v.Message = null;
                 v.UpdatedAt = now;

@@ -58,7 +58,7 @@ public sealed class VmsModule : ICarterModule
         }
 
         return new Vm(
-            v.Id, v.Name, v.OwnerId, v.ImageUrl, v.ImageSha256, v.Pool, v.Node, v.Architecture, v.Vcpus, v.MemoryMib, v.DiskGib, status, v.DesiredPhase, v.LastTaskId,
+            v.Id, v.Name, v.OwnerId, v.ImageUrl, v.ImageFormat, v.ImageSha256, v.Pool, v.Node, v.Architecture, v.Vcpus, v.MemoryMib, v.DiskGib, status, v.DesiredPhase, v.LastTaskId,
             UserMapping.Utc(v.CreatedAt)!.Value, UserMapping.Utc(v.UpdatedAt)!.Value);
     }
 
@@ -90,6 +90,7 @@ public sealed class VmsModule : ICarterModule
             ("vcpus", request.Vcpus is null or (>= 1 and <= 64) ? null : "must be between 1 and 64"),
             ("memory_mb", memory is >= 64 and <= 1_048_576 ? null : "must be between 64 and 1048576 MiB"),
             ("memory_mib", request.MemoryMb is not null && request.MemoryMib is not null && request.MemoryMb != request.MemoryMib ? "give memory_mb or memory_mib, not both" : null),
+            ("network", request.Network is null ? null : "networks are not available yet; leave it out (VMs get the default libvirt network of the node)"),
             ("disk_gib", request.DiskGib is null or (>= 1 and <= 65536) ? null : "must be between 1 and 65536"),
             ("pool", request.Pool is null ? null : Names.CheckResourceName(request.Pool)),
             ("node", request.Node is null ? null : Names.CheckResourceName(request.Node)),

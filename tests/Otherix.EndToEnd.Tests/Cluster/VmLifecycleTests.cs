@@ -89,6 +89,8 @@ public sealed class VmLifecycleTests
         Assert.That(task.GetProperty("status").GetString(), Is.EqualTo("success"), task.ToString());
         Assert.That(await PhaseAsync(cluster, name), Is.EqualTo("running"));
         Assert.That(await DomStateAsync($"otx-{name}"), Is.EqualTo("running"));
+        var view = await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri($"/v1/vms/{name}", UriKind.Relative)));
+        Assert.That(view.GetProperty("image_format").GetString(), Is.EqualTo("qcow2"));
 
         var consoleLog = await CheckConsoleAsync(cluster, agent, name);
         Assert.That(consoleLog, Does.Contain(marker), "our user-data reached the guest");
