@@ -95,6 +95,11 @@ public sealed class VmsModule : ICarterModule
             ("pool", request.Pool is null ? null : Names.CheckResourceName(request.Pool)),
             ("node", request.Node is null ? null : Names.CheckResourceName(request.Node)),
             ("user_data", request.UserData is null ? null : request.UserData.Length > 64 * 1024 ? "must be at most 64 KiB" : Names.IsClean(request.UserData.Replace("\n", "", StringComparison.Ordinal).Replace("\t", "", StringComparison.Ordinal).Replace("\r", "", StringComparison.Ordinal)) ? null : "must be text"));
+        if (store.Nodes.List(request.Arch, null, null, 1).Items.Count == 0)
+        {
+            throw ApiException.InvalidFields(new Dictionary<string, string> { ["arch"] = $"no node in the cluster is {request.Arch}" });
+        }
+
         if (store.Vms.FindByName(request.Name!) is not null)
         {
             throw new ApiException(StatusCodes.Status409Conflict, ErrorCodes.VmNameInUse, $"a VM named {request.Name} exists");

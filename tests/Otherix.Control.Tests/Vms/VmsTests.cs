@@ -78,8 +78,9 @@ public sealed class VmsTests
         (await api.SendAsync(HttpMethod.Post, "/v1/nodes/node-a/cordon", admin)).Dispose();
         await TestApi.ExpectErrorAsync(
             await api.PostAsync("/v1/vms", new { name = "w3", image_url = "http://127.0.0.1:9/x", arch = "amd64", pool = "fast" }, admin), HttpStatusCode.Conflict, "no_eligible_nodes");
-        await TestApi.ExpectErrorAsync(
-            await api.PostAsync("/v1/vms", new { name = "w4", image_url = "http://127.0.0.1:9/x", arch = "arm64" }, admin), HttpStatusCode.Conflict, "no_eligible_nodes");
+        var noArm = await TestApi.ExpectErrorAsync(
+            await api.PostAsync("/v1/vms", new { name = "w4", image_url = "http://127.0.0.1:9/x", arch = "arm64" }, admin), HttpStatusCode.BadRequest, "validation_failed");
+        Assert.That(noArm.GetProperty("details").GetProperty("fields").GetProperty("arch").GetString(), Does.Contain("no node"));
 
         Assert.That(notOnNode.GetProperty("details").GetProperty("pool_nodes")[0].GetString(), Is.EqualTo("node-a"));
         Assert.That(tooBig.GetProperty("details").GetProperty("reason").GetString(), Is.EqualTo("insufficient_resources"));

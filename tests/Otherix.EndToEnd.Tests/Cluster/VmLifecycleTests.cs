@@ -33,16 +33,22 @@ public sealed class VmLifecycleTests
         var ticket = await TestCluster.JsonAsync(await cluster.Http.PostAsync(new Uri($"/v1/vms/{name}/console", UriKind.Relative), null));
         using var socket = new System.Net.WebSockets.ClientWebSocket();
         await socket.ConnectAsync(new Uri(ticket.GetProperty("websocket_url").GetString()!), CancellationToken.None);
-        await socket.SendAsync("root\r"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Binary, true, CancellationToken.None);
         var seen = new System.Text.StringBuilder();
         var buffer = new byte[4096];
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (!seen.ToString().Contains("built-in shell", StringComparison.Ordinal))
+        async Task TypeAndReadUntilAsync(string typed, string expected)
         {
-            var received = await socket.ReceiveAsync(buffer, deadline.Token);
-            Assert.That(received.MessageType, Is.Not.EqualTo(System.Net.WebSockets.WebSocketMessageType.Close), seen.ToString());
-            seen.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count));
+            await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes(typed), System.Net.WebSockets.WebSocketMessageType.Binary, true, CancellationToken.None);
+            while (!seen.ToString().Contains(expected, StringComparison.Ordinal))
+            {
+                var received = await socket.ReceiveAsync(buffer, deadline.Token);
+                Assert.That(received.MessageType, Is.Not.EqualTo(System.Net.WebSockets.WebSocketMessageType.Close), seen.ToString());
+                seen.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, received.Count));
+            }
         }
+
+        await TypeAndReadUntilAsync("\r", $"{name} login:");
+        await TypeAndReadUntilAsync("root\r", "built-in shell");
 
         // One session per VM, and a token works once.
         var second = await TestCluster.JsonAsync(await cluster.Http.PostAsync(new Uri($"/v1/vms/{name}/console", UriKind.Relative), null));
