@@ -18,15 +18,16 @@ for p in otherix otherix-api otherix-agent; do
 done
 cat <<'TXT'
 
-Built, exercised by the tests: libvirt bindings (Otherix.Native), the agent's VM engine
-(pools, image cache, seed ISO, domain XML, lifecycle, console; docs/agent.md) and the
-control plane's foundation (login, users, API tokens, RBAC, tasks; docs/api.md). Try it:
+Built, exercised by the tests: the control plane (login, users, tokens, RBAC, tasks, nodes,
+pools, VMs, console; docs/api.md, docs/vms.md), the agent daemon (bootstrap, heartbeat, gRPC over
+the libvirt engine; docs/agent.md, docs/security.md) and `otherix node join-token create`.
+Try the control plane:
   OTHERIX_BOOTSTRAP_ADMIN_EMAIL=admin@otherix.local OTHERIX_BOOTSTRAP_ADMIN_PASSWORD='correct-horse-battery-staple' \
     ./bin/otherix-api --config dev/config/api.yaml        (state in .local/control; make etcd-reset wipes it)
+then join this host as a node with bin/otherix node join-token create and bin/otherix-agent (docs/security.md).
 
 Not built yet, so `make dev` does not start them:
-  VMs, pools and nodes in the control plane            (issues: cluster membership, VM lifecycle)
-  agent daemon: bootstrap, heartbeat, gRPC             (issue: cluster membership)
-  one-command local cluster with a ready node          (issue: local cluster / dev pipeline)
+  the other CLI command groups (vm, pool, cluster, config)  (issue: CLI)
+  one-command local cluster with a ready node              (issue: local cluster / dev pipeline)
 Run the tests with: make test
 TXT
