@@ -11,7 +11,7 @@ namespace Otherix.Cli;
 public static class CliApp
 {
     // The options every command takes; made per command tree.
-    private sealed record Globals(Option<string?> Endpoint, Option<string?> Token, Option<string> Output);
+    private sealed record Globals(Option<string?> Endpoint, Option<string?> Token, Option<string> Output, Option<string?> Cluster, Option<string?> Config);
 
     /// <summary>The root command; <paramref name="environment"/> and <paramref name="handler"/> are for tests.</summary>
     public static RootCommand Build(IDictionary? environment = null, HttpMessageHandler? handler = null)
@@ -20,7 +20,9 @@ public static class CliApp
         var globals = new Globals(
             new Option<string?>("--endpoint") { Description = "Control plane URL (default: $OTHERIX_SERVER, e.g. http://localhost:8080)", Recursive = true },
             new Option<string?>("--token") { Description = "Login or otx_ API token (default: $OTHERIX_API_TOKEN)", Recursive = true },
-            new Option<string>("--output", "-o") { Description = "text or json", DefaultValueFactory = _ => "text", Recursive = true });
+            new Option<string>("--output", "-o") { Description = "text or json", DefaultValueFactory = _ => "text", Recursive = true },
+            new Option<string?>("--cluster") { Description = "Use this entry of the config file instead of the current one", Recursive = true },
+            new Option<string?>("--config") { Description = "Config file (default: $OTHERIX_CONFIG, else ~/.otherix/config)", Recursive = true });
         globals.Output.AcceptOnlyFromAmong("text", "json");
         var root = new RootCommand(
             "otherix: manage virtual machines on a fleet of Linux hosts through the Otherix control plane.\n" +
@@ -29,7 +31,11 @@ public static class CliApp
         root.Options.Add(globals.Endpoint);
         root.Options.Add(globals.Token);
         root.Options.Add(globals.Output);
+        root.Options.Add(globals.Cluster);
+        root.Options.Add(globals.Config);
         root.Subcommands.Add(NodeCommand(globals, environment, handler));
+        root.Subcommands.Add(ConfigCommands.Build(
+            parse => CliConfigFile.PathFor(parse.GetValue(globals.Config), environment), environment, handler));
         return root;
     }
 
@@ -88,18 +94,33 @@ public static class CliApp
 
     private static ApiClient Connect(ParseResult parse, Globals globals, IDictionary environment, HttpMessageHandler? handler)
     {
-        var endpoint = parse.GetValue(globals.Endpoint) ?? environment["OTHERIX_SERVER"] as string;
-        var token = parse.GetValue(globals.Token) ?? environment["OTHERIX_API_TOKEN"] as string;
-        if (string.IsNullOrEmpty(endpoint) || !Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        // Endpoint and token are resolved independently: flag → environment → --cluster entry → current cluster.
+        var endpoint = parse.GetValue(globals.Endpoint) ?? NonEmpty(environment["OTHERIX_SERVER"] as string);
+        var token = parse.GetValue(globals.Token) ?? NonEmpty(environment["OTHERIX_API_TOKEN"] as string);
+        if (endpoint is null || token is null)
         {
-            throw new CliException("usage: no control plane: pass --endpoint http://host:8080 or set OTHERIX_SERVER");
+            var path = CliConfigFile.PathFor(parse.GetValue(globals.Config), environment);
+            var config = CliConfigFile.Load(path, parse.InvocationConfiguration.Error);
+            var named = parse.GetValue(globals.Cluster);
+            var entry = named is null ? config.Find(config.CurrentCluster) : config.Find(named) ?? throw new CliException($"usage: no cluster named {named} in {path} (otherix config list)");
+            endpoint ??= NonEmpty(entry?.Server);
+            token ??= NonEmpty(entry?.Token);
         }
 
-        if (string.IsNullOrEmpty(token))
+        if (endpoint is null || !Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
         {
-            throw new CliException("usage: no token: pass --token or set OTHERIX_API_TOKEN (a login access token or an otx_ API token)");
+            throw new CliException(endpoint is null
+                ? "usage: no endpoint configured: pass --endpoint, set OTHERIX_SERVER, or run otherix config add cluster"
+                : $"usage: endpoint \"{endpoint}\" is not an http:// or https:// URL");
+        }
+
+        if (token is null)
+        {
+            throw new CliException("usage: no token configured: pass --token, set OTHERIX_API_TOKEN (a login access token or an otx_ API token), or run otherix config add cluster");
         }
 
         return ApiClient.Create(uri, token, handler);
     }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

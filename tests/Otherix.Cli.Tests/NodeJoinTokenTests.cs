@@ -32,7 +32,10 @@ public sealed class NodeJoinTokenTests
         return (exit, output.ToString(), error.ToString());
     }
 
-    private static Hashtable Env() => new() { ["OTHERIX_SERVER"] = "http://127.0.0.1:8080", ["OTHERIX_API_TOKEN"] = "otx_test" };
+    // Never the developer's own ~/.otherix/config.
+    private static readonly string NoConfig = Path.Combine(Path.GetTempPath(), "otx-no-such-dir", "config");
+
+    private static Hashtable Env() => new() { ["OTHERIX_SERVER"] = "http://127.0.0.1:8080", ["OTHERIX_API_TOKEN"] = "otx_test", ["OTHERIX_CONFIG"] = NoConfig };
 
     [Test]
     public void Create_SendsTheTtlInSeconds_AndPrintsTokenFingerprintAndWhatToDoWithThem()
@@ -82,8 +85,8 @@ public sealed class NodeJoinTokenTests
     [Test]
     public void NoEndpointOrToken_SaysWhereTheyComeFrom()
     {
-        var (noEndpoint, _, endpointError) = Run(["node", "join-token", "create"], new Hashtable());
-        var (noToken, _, tokenError) = Run(["node", "join-token", "create"], new Hashtable { ["OTHERIX_SERVER"] = "http://127.0.0.1:8080" });
+        var (noEndpoint, _, endpointError) = Run(["node", "join-token", "create"], new Hashtable { ["OTHERIX_CONFIG"] = NoConfig });
+        var (noToken, _, tokenError) = Run(["node", "join-token", "create"], new Hashtable { ["OTHERIX_SERVER"] = "http://127.0.0.1:8080", ["OTHERIX_CONFIG"] = NoConfig });
 
         Assert.That(noEndpoint, Is.EqualTo(1));
         Assert.That(endpointError, Does.Contain("OTHERIX_SERVER"));
@@ -94,7 +97,7 @@ public sealed class NodeJoinTokenTests
     [Test]
     public void NothingListening_IsConnectionRefused()
     {
-        var (exit, _, error) = Run(["node", "join-token", "create", "--endpoint", "http://127.0.0.1:1", "--token", "x"], new Hashtable());
+        var (exit, _, error) = Run(["node", "join-token", "create", "--endpoint", "http://127.0.0.1:1", "--token", "x"], new Hashtable { ["OTHERIX_CONFIG"] = NoConfig });
 
         Assert.That(exit, Is.EqualTo(1));
         Assert.That(error, Does.StartWith("error: connection_refused:"));

@@ -27,4 +27,24 @@ public sealed class CliJoinTokenTests
         Assert.That(await agent.WaitAsync(TimeSpan.FromSeconds(30)), Is.Zero, agent.Output);
         Assert.That(await cluster.NodeStatusAsync("cli-node"), Is.EqualTo("pending"));
     }
+
+    [Test]
+    public async Task ConfigAddCluster_StoresAWorkingApiToken()
+    {
+        await using var cluster = await TestCluster.StartAsync();
+        var configPath = Path.Combine(cluster.Dir.Path, "cli", "config");
+        var env = new Dictionary<string, string> { ["OTHERIX_CONFIG"] = configPath, ["OTHERIX_PASSWORD"] = "correct-horse-battery-staple" };
+
+        using (var add = ChildProcess.Start("otherix.dll", ["config", "add", "cluster", "--name", "e2e", "--server", cluster.Http.BaseAddress!.ToString(), "--login", "admin@otherix.test"], env))
+        {
+            Assert.That(await add.WaitAsync(TimeSpan.FromSeconds(30)), Is.Zero, add.Output);
+            Assert.That(add.Output, Does.Contain("cluster e2e added"));
+        }
+
+        using var mint = ChildProcess.Start("otherix.dll", ["node", "join-token", "create", "-o", "json"], new Dictionary<string, string> { ["OTHERIX_CONFIG"] = configPath });
+        Assert.That(await mint.WaitAsync(TimeSpan.FromSeconds(30)), Is.Zero, mint.Output);
+        Assert.That(mint.Output, Does.Contain("otx_join_"));
+        var tokens = await TestCluster.JsonAsync(await cluster.Http.GetAsync(new Uri("/v1/users/me/api-tokens", UriKind.Relative)));
+        Assert.That(tokens.GetProperty("data")[0].GetProperty("name").GetString(), Is.EqualTo("otherix-cli e2e"));
+    }
 }

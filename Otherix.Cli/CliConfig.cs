@@ -1,0 +1,144 @@
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+
+namespace Otherix.Cli;
+
+/// <summary>One control plane the CLI knows: where it is and the token to use.</summary>
+public sealed class ClusterEntry
+{
+    /// <summary>The entry's name.</summary>
+    [YamlMember(Alias = "name")]
+    public string Name { get; set; } = "";
+
+    /// <summary>The control plane's public URL.</summary>
+    [YamlMember(Alias = "server")]
+    public string Server { get; set; } = "";
+
+    /// <summary>A long-lived <c>otx_</c> API token.</summary>
+    [YamlMember(Alias = "token")]
+    public string Token { get; set; } = "";
+
+    /// <summary>The token's id, to revoke it when replaced.</summary>
+    [YamlMember(Alias = "token-id")]
+    public string? TokenId { get; set; }
+}
+
+/// <summary><c>~/.otherix/config</c>: kubectl-style clusters and the current one.</summary>
+public sealed class CliConfig
+{
+    /// <summary>Always <c>otherix/v1</c>.</summary>
+    [YamlMember(Alias = "apiVersion")]
+    public string ApiVersion { get; set; } = "otherix/v1";
+
+    /// <summary>Always <c>Config</c>.</summary>
+    [YamlMember(Alias = "kind")]
+    public string Kind { get; set; } = "Config";
+
+    /// <summary>The cluster used when none is named.</summary>
+    [YamlMember(Alias = "current-cluster")]
+    public string? CurrentCluster { get; set; }
+
+    /// <summary>Every known cluster.</summary>
+    [YamlMember(Alias = "clusters")]
+    public List<ClusterEntry> Clusters { get; set; } = [];
+
+    /// <summary>The entry named <paramref name="name"/>, if any.</summary>
+    public ClusterEntry? Find(string? name) => name is null ? null : Clusters.FirstOrDefault(c => c.Name == name);
+}
+
+/// <summary>
+/// Reads and writes the CLI config file: <c>--config</c> → <c>$OTHERIX_CONFIG</c> → <c>~/.otherix/config</c>.
+/// Writes are atomic (temp file in the same directory, fsync, rename, directory fsync) with mode 0600 in a
+/// 0700 directory; a file that does not parse is an error naming the path and line, never overwritten.
+/// </summary>
+public static class CliConfigFile
+{
+    private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>The path in use.</summary>
+    public static string PathFor(string? flag, System.Collections.IDictionary environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        return flag ?? (environment["OTHERIX_CONFIG"] as string is { Length: > 0 } env ? env
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".otherix", "config"));
+    }
+
+    /// <summary>Loads the file; a missing file is an empty config.</summary>
+    /// <exception cref="CliException">The file exists but is not a config.</exception>
+    public static CliConfig Load(string path, TextWriter? warnings = null)
+    {
+        if (!File.Exists(path))
+        {
+            return new CliConfig();
+        }
+
+        if ((File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+        {
+            warnings?.WriteLine($"warning: {path} is readable by others (it holds tokens); the next change writes it 0600");
+        }
+
+        try
+        {
+            var deserializer = new DeserializerBuilder().Build();
+            var config = deserializer.Deserialize<CliConfig?>(File.ReadAllText(path)) ?? new CliConfig();
+            return config.ApiVersion == "otherix/v1" && config.Kind == "Config"
+                ? config
+                : throw new CliException($"config: {path}: not an otherix config (apiVersion {config.ApiVersion}, kind {config.Kind})");
+        }
+        catch (YamlException e)
+        {
+            throw new CliException($"config: {path}:{e.Start.Line}: {e.InnerException?.Message ?? e.Message}; fix or remove the file");
+        }
+    }
+
+    /// <summary>Writes the file atomically, 0600 in a 0700 directory.</summary>
+    public static void Save(string path, CliConfig config)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(directory, DirectoryMode);
+        if ((File.GetUnixFileMode(directory) & ~DirectoryMode) != 0)
+        {
+            File.SetUnixFileMode(directory, DirectoryMode);
+        }
+
+        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        var yaml = new SerializerBuilder().ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull).Build().Serialize(config);
+        using (var file = new FileStream(temp, new FileStreamOptions { Mode = System.IO.FileMode.Create, Access = FileAccess.Write, UnixCreateMode = FileMode }))
+        {
+            file.Write(System.Text.Encoding.UTF8.GetBytes(yaml));
+            file.Flush(flushToDisk: true);
+        }
+
+        File.SetUnixFileMode(temp, FileMode);
+        File.Move(temp, full, overwrite: true);
+        SyncDirectory(directory); // the rename is durable once the directory is synced
+    }
+
+    private static void SyncDirectory(string directory)
+    {
+        var fd = Native.Open(directory, Native.ReadOnly | Native.Directory);
+        if (fd >= 0)
+        {
+            _ = Native.Fsync(fd);
+            _ = Native.Close(fd);
+        }
+    }
+}
+
+/// <summary>The libc calls .NET does not offer for directories.</summary>
+internal static partial class Native
+{
+    public const int ReadOnly = 0;
+    public const int Directory = 0x10000; // O_DIRECTORY on Linux
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "open", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fsync")]
+    public static partial int Fsync(int fd);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close")]
+    public static partial int Close(int fd);
+}
