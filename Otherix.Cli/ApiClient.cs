@@ -16,6 +16,13 @@ public sealed class ApiClient(HttpClient http) : IDisposable
     /// <summary>Sends <paramref name="body"/> (if any) and reads a <typeparamref name="T"/>.</summary>
     public async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
+        var text = await SendRawAsync(method, path, body, cancellationToken);
+        return JsonSerializer.Deserialize<T>(text.Length == 0 ? "null" : text, ApiJson.Options) ?? throw new CliException("request_failed: empty answer");
+    }
+
+    /// <summary>Sends <paramref name="body"/> (if any) and returns the answer's JSON text unchanged.</summary>
+    public async Task<string> SendRawAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
         if (body is not null)
         {
@@ -51,7 +58,7 @@ public sealed class ApiClient(HttpClient http) : IDisposable
                     : $"api_error: {error.Code}: {error.Message}");
             }
 
-            return JsonSerializer.Deserialize<T>(text, ApiJson.Options) ?? throw new CliException("request_failed: empty answer");
+            return text;
         }
     }
 

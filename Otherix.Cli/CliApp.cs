@@ -11,7 +11,7 @@ namespace Otherix.Cli;
 public static class CliApp
 {
     // The options every command takes; made per command tree.
-    private sealed record Globals(Option<string?> Endpoint, Option<string?> Token, Option<string> Output, Option<string?> Cluster, Option<string?> Config);
+    internal sealed record Globals(Option<string?> Endpoint, Option<string?> Token, Option<string> Output, Option<string?> Cluster, Option<string?> Config);
 
     /// <summary>The root command; <paramref name="environment"/> and <paramref name="handler"/> are for tests.</summary>
     public static RootCommand Build(IDictionary? environment = null, HttpMessageHandler? handler = null)
@@ -20,10 +20,10 @@ public static class CliApp
         var globals = new Globals(
             new Option<string?>("--endpoint") { Description = "Control plane URL (default: $OTHERIX_SERVER, e.g. http://localhost:8080)", Recursive = true },
             new Option<string?>("--token") { Description = "Login or otx_ API token (default: $OTHERIX_API_TOKEN)", Recursive = true },
-            new Option<string>("--output", "-o") { Description = "text or json", DefaultValueFactory = _ => "text", Recursive = true },
+            new Option<string>("--output", "-o") { Description = "text, table or json (lists default to a table)", DefaultValueFactory = _ => "text", Recursive = true },
             new Option<string?>("--cluster") { Description = "Use this entry of the config file instead of the current one", Recursive = true },
             new Option<string?>("--config") { Description = "Config file (default: $OTHERIX_CONFIG, else ~/.otherix/config)", Recursive = true });
-        globals.Output.AcceptOnlyFromAmong("text", "json");
+        globals.Output.AcceptOnlyFromAmong("text", "table", "json");
         var root = new RootCommand(
             "otherix: manage virtual machines on a fleet of Linux hosts through the Otherix control plane.\n" +
             "Endpoint and token come from --endpoint/--token or $OTHERIX_SERVER/$OTHERIX_API_TOKEN.\n" +
@@ -34,6 +34,7 @@ public static class CliApp
         root.Options.Add(globals.Cluster);
         root.Options.Add(globals.Config);
         root.Subcommands.Add(NodeCommand(globals, environment, handler));
+        root.Subcommands.Add(VmCommands.Build(globals, environment, handler));
         root.Subcommands.Add(ConfigCommands.Build(
             parse => CliConfigFile.PathFor(parse.GetValue(globals.Config), environment), environment, handler));
         return root;
@@ -92,7 +93,7 @@ public static class CliApp
         return new Command("node", "Hosts running an agent.") { joinToken };
     }
 
-    private static ApiClient Connect(ParseResult parse, Globals globals, IDictionary environment, HttpMessageHandler? handler)
+    internal static ApiClient Connect(ParseResult parse, Globals globals, IDictionary environment, HttpMessageHandler? handler)
     {
         // Endpoint and token are resolved independently: flag → environment → --cluster entry → current cluster.
         var endpoint = parse.GetValue(globals.Endpoint) ?? NonEmpty(environment["OTHERIX_SERVER"] as string);

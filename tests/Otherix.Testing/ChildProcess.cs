@@ -39,7 +39,8 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Starts <c>dotnet &lt;dll&gt; args</c> with only the given OTHERIX_ variables.</summary>
     public static ChildProcess Start(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // stdin is an empty pipe: children never wait for a person, and see "not a terminal".
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var arg in args)
         {
@@ -56,7 +57,9 @@ public sealed class ChildProcess : IDisposable
             info.Environment[name] = value;
         }
 
-        return new ChildProcess(Process.Start(info)!);
+        var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        return new ChildProcess(process);
     }
 
     /// <summary>Waits until its output contains <paramref name="text"/> (loggers flush asynchronously); returns the output.</summary>

@@ -1,0 +1,243 @@
+using System.Collections;
+using System.CommandLine;
+using Otherix.Api.Common;
+using Otherix.Api.Configuration;
+using Otherix.Api.Tasks;
+using Otherix.Api.Vms;
+
+namespace Otherix.Cli;
+
+/// <summary><c>otherix vm …</c>.</summary>
+internal static class VmCommands
+{
+    private static readonly string[] TaskVerbs = ["start", "stop", "poweroff", "reboot"];
+    private static readonly string[] NowVerbs = ["pause", "resume", "reset"];
+    private static readonly string[] ListHeaders = ["ID", "NAME", "STATUS", "POOL", "IMAGE"];
+
+    public static Command Build(CliApp.Globals globals, IDictionary environment, HttpMessageHandler? handler)
+    {
+        var vm = new Command("vm", "Virtual machines.");
+        var wait = new Option<bool>("--wait") { Description = "Wait until the operation has finished" };
+        var waitTimeout = new Option<string>("--wait-timeout") { Description = "Give up waiting after this long", DefaultValueFactory = _ => "5m" };
+        ApiClient Connect(ParseResult parse) => CliApp.Connect(parse, globals, environment, handler);
+
+        // vm create
+        var createName = new Argument<string>("name") { Description = "VM name (DNS label)" };
+        var imageUrl = new Option<string>("--image-url") { Description = "http(s) URL of a qcow2 or raw image", Required = true };
+        var arch = new Option<string>("--arch") { Description = "amd64 or arm64", Required = true };
+        var vcpus = new Option<int>("--vcpus") { Description = "Virtual CPUs", DefaultValueFactory = _ => 2 };
+        var memory = new Option<int>("--memory-mb", "--memory-mib") { Description = "Memory in MiB", DefaultValueFactory = _ => 2048 };
+        var disk = new Option<int?>("--disk-gib") { Description = "Grow the disk to this size" };
+        var pool = new Option<string?>("--pool") { Description = "Pool (default: the cluster default pool)" };
+        var node = new Option<string?>("--node") { Description = "Place on this node" };
+        var sha = new Option<string?>("--image-sha256") { Description = "Expected SHA-256 of the image" };
+        var userData = new Option<string?>("--user-data") { Description = "cloud-init user-data file, or - for stdin" };
+        var create = new Command("create", "Create a VM.\nExample: otherix vm create demo-vm --image-url https://…/debian-12.qcow2 --arch amd64 --memory-mb 512 --wait")
+        {
+            createName, imageUrl, arch, vcpus, memory, disk, pool, node, sha, userData, wait, waitTimeout,
+        };
+        create.SetAction((parse, cancellationToken) => ConfigCommands.RunAsync(parse, async () =>
+        {
+            var userDataText = parse.GetValue(userData) switch
+            {
+                null => null,
+                "-" => await Console.In.ReadToEndAsync(cancellationToken),
+                var file when File.Exists(file) => await File.ReadAllTextAsync(file, cancellationToken),
+                var file => throw new CliException($"usage: --user-data {file}: no such file"),
+            };
+            using var client = Connect(parse);
+            var name = parse.GetValue(createName)!;
+            var accepted = await client.SendAsync<VmTaskAccepted>(HttpMethod.Post, "/v1/vms", new CreateVmRequest
+            {
+                Name = name, ImageUrl = parse.GetValue(imageUrl), Arch = parse.GetValue(arch), Vcpus = parse.GetValue(vcpus), MemoryMb = parse.GetValue(memory),
+                DiskGib = parse.GetValue(disk), Pool = parse.GetValue(pool), Node = parse.GetValue(node), ImageSha256 = parse.GetValue(sha), UserData = userDataText,
+            }, cancellationToken);
+            var output = parse.InvocationConfiguration.Output;
+            await output.WriteLineAsync($"created task={accepted.TaskId} status={accepted.Status}");
+            if (parse.GetValue(wait))
+            {
+                var task = await WaitTaskAsync(client, accepted.TaskId, Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
+                var phase = (await client.SendAsync<Vm>(HttpMethod.Get, $"/v1/vms/{name}", null, cancellationToken)).Status.Phase;
+                await output.WriteLineAsync($"vm {phase} task={task.Id}");
+            }
+        }));
+        vm.Subcommands.Add(create);
+
+        // vm list
+        var limit = new Option<int>("--limit") { Description = "Rows per page", DefaultValueFactory = _ => 20 };
+        var cursor = new Option<string?>("--cursor") { Description = "Continue after a previous page (its next_cursor)" };
+        var showIds = new Option<bool>("--show-ids") { Description = "Add the ID column" };
+        var list = new Command("list", "List VMs.") { limit, cursor, showIds };
+        list.SetAction((parse, cancellationToken) => ConfigCommands.RunAsync(parse, async () =>
+        {
+            using var client = Connect(parse);
+            var path = $"/v1/vms?limit={parse.GetValue(limit)}{(parse.GetValue(cursor) is { } c ? $"&cursor={Uri.EscapeDataString(c)}" : "")}";
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(globals.Output) == "json")
+            {
+                await output.WriteLineAsync(await client.SendRawAsync(HttpMethod.Get, path, null, cancellationToken));
+                return;
+            }
+
+            var page = await client.SendAsync<ListResponse<Vm>>(HttpMethod.Get, path, null, cancellationToken);
+            var rows = page.Data.Select(v => new[] { v.Id.ToString(), v.Name, v.Status.Phase, v.Pool, Path.GetFileName(new Uri(v.ImageUrl).AbsolutePath) }).ToList();
+            var headers = ListHeaders;
+            var skip = parse.GetValue(showIds) ? 0 : 1;
+            await Table.WriteAsync(output, headers.Skip(skip).ToArray(), rows.Select(r => r.Skip(skip).ToArray()).ToList());
+            if (page.Meta.NextCursor is { } next)
+            {
+                await output.WriteLineAsync($"next_cursor: {next}");
+            }
+        }));
+        vm.Subcommands.Add(list);
+
+        // vm get
+        var getName = new Argument<string>("name") { Description = "VM name" };
+        var get = new Command("get", "Show one VM.") { getName };
+        get.SetAction((parse, cancellationToken) => ConfigCommands.RunAsync(parse, async () =>
+        {
+            using var client = Connect(parse);
+            var path = $"/v1/vms/{parse.GetValue(getName)}";
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(globals.Output) == "json")
+            {
+                await output.WriteLineAsync(await client.SendRawAsync(HttpMethod.Get, path, null, cancellationToken));
+                return;
+            }
+
+            var v = await client.SendAsync<Vm>(HttpMethod.Get, path, null, cancellationToken);
+            await output.WriteLineAsync($"""
+                id: {v.Id}
+                name: {v.Name}
+                status: {v.Status.Phase}{(v.Status.Reason is { } r ? $" ({r}{(v.Status.Message is { } m ? $": {m}" : "")})" : "")}
+                desired_phase: {v.DesiredPhase}
+                node: {v.Node}
+                pool: {v.Pool}
+                image_url: {v.ImageUrl}
+                image_format: {v.ImageFormat ?? "-"}
+                architecture: {v.Architecture}
+                vcpus: {v.Vcpus}
+                memory_mb: {v.MemoryMb}
+                created_at: {v.CreatedAt:yyyy-MM-dd'T'HH:mm:ss'Z'}
+                """);
+        }));
+        vm.Subcommands.Add(get);
+
+        // vm delete
+        var deleteName = new Argument<string>("name") { Description = "VM name" };
+        var force = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
+        var delete = new Command("delete", "Delete a VM and its disks.") { deleteName, force, wait, waitTimeout };
+        delete.SetAction((parse, cancellationToken) => ConfigCommands.RunAsync(parse, async () =>
+        {
+            var name = parse.GetValue(deleteName)!;
+            var output = parse.InvocationConfiguration.Output;
+            if (!parse.GetValue(force))
+            {
+                if (Console.IsInputRedirected)
+                {
+                    throw new CliException($"usage: deleting {name} needs --force when stdin is not a terminal");
+                }
+
+                await output.WriteAsync($"delete VM {name} and its disks? (y/N) ");
+                if (Console.ReadLine()?.Trim() is not ("y" or "Y" or "yes"))
+                {
+                    await output.WriteLineAsync("kept");
+                    return;
+                }
+            }
+
+            using var client = Connect(parse);
+            var accepted = await client.SendAsync<VmTaskAccepted>(HttpMethod.Delete, $"/v1/vms/{name}", null, cancellationToken);
+            await output.WriteLineAsync($"deleted task={accepted.TaskId} status={accepted.Status}");
+            if (parse.GetValue(wait))
+            {
+                var task = await WaitTaskAsync(client, accepted.TaskId, Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
+                await output.WriteLineAsync($"vm deleted task={task.Id}");
+            }
+        }));
+        vm.Subcommands.Add(delete);
+
+        // lifecycle
+        foreach (var verb in TaskVerbs.Concat(NowVerbs))
+        {
+            var verbName = new Argument<string>("name") { Description = "VM name" };
+            var command = TaskVerbs.Contains(verb)
+                ? new Command(verb, $"{verb} a VM (a task; --wait follows it).") { verbName, wait, waitTimeout }
+                : new Command(verb, $"{verb} a VM (done when the command returns).") { verbName };
+            command.SetAction((parse, cancellationToken) => ConfigCommands.RunAsync(parse, async () =>
+            {
+                using var client = Connect(parse);
+                var name = parse.GetValue(verbName)!;
+                var output = parse.InvocationConfiguration.Output;
+                if (NowVerbs.Contains(verb))
+                {
+                    var now = await client.SendAsync<Vm>(HttpMethod.Post, $"/v1/vms/{name}/{verb}", null, cancellationToken);
+                    await output.WriteLineAsync($"vm {now.Name} {now.Status.Phase}");
+                    return;
+                }
+
+                var accepted = await client.SendAsync<VmTaskAccepted>(HttpMethod.Post, $"/v1/vms/{name}/{verb}", null, cancellationToken);
+                await output.WriteLineAsync($"{verb} task={accepted.TaskId} status={accepted.Status}");
+                if (parse.GetValue(wait))
+                {
+                    var task = await WaitTaskAsync(client, accepted.TaskId, Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
+                    var phase = (await client.SendAsync<Vm>(HttpMethod.Get, $"/v1/vms/{name}", null, cancellationToken)).Status.Phase;
+                    await output.WriteLineAsync($"vm {phase} task={task.Id}");
+                }
+            }));
+            vm.Subcommands.Add(command);
+        }
+
+        return vm;
+    }
+
+    private static TimeSpan Timeout(ParseResult parse, Option<string> option) =>
+        ConfigValues.TryParseDuration(parse.GetValue(option)!, out var value) && value > TimeSpan.Zero
+            ? value
+            : throw new CliException($"usage: --wait-timeout \"{parse.GetValue(option)}\" is not a duration (e.g. 90s, 5m)");
+
+    /// <summary>Polls a task (1 s, doubling to 5 s), a dot per poll on stderr, until it ends; failure and timeout are errors.</summary>
+    private static async Task<TaskInfo> WaitTaskAsync(ApiClient client, Guid id, TimeSpan timeout, TextWriter progress, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        var delay = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            var task = await client.SendAsync<TaskInfo>(HttpMethod.Get, $"/v1/tasks/{id}", null, cancellationToken);
+            switch (task.Status)
+            {
+                case TaskState.Success:
+                    await progress.WriteLineAsync();
+                    return task;
+                case TaskState.Failed or TaskState.Cancelled:
+                    await progress.WriteLineAsync();
+                    throw new CliException($"task {id} {task.Status.ToString().ToLowerInvariant()}: {task.Error?.Code ?? "cancelled"}: {task.Error?.Message ?? "cancelled"}");
+            }
+
+            if (DateTimeOffset.UtcNow + delay > deadline)
+            {
+                await progress.WriteLineAsync();
+                throw new CliException($"request_timeout: task {id} still {task.Status.ToString().ToLowerInvariant()} after {timeout.TotalSeconds:F0} s (--wait-timeout); it goes on: otherix task get {id} is not built yet, use GET /v1/tasks/{id}");
+            }
+
+            await progress.WriteAsync('.');
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+        }
+    }
+}
+
+/// <summary>Aligned text tables.</summary>
+internal static class Table
+{
+    public static async Task WriteAsync(TextWriter output, string[] headers, IReadOnlyList<string[]> rows)
+    {
+        var widths = headers.Select((h, i) => Math.Max(h.Length, rows.Select(r => r[i].Length).DefaultIfEmpty(0).Max())).ToArray();
+        async Task Line(string[] cells) => await output.WriteLineAsync(string.Join("  ", cells.Select((c, i) => i == cells.Length - 1 ? c : c.PadRight(widths[i]))).TrimEnd());
+        await Line(headers);
+        foreach (var row in rows)
+        {
+            await Line(row);
+        }
+    }
+}
