@@ -35,6 +35,8 @@ public static class CliApp
         root.Options.Add(globals.Config);
         root.Subcommands.Add(NodeCommand(globals, environment, handler));
         root.Subcommands.Add(VmCommands.Build(globals, environment, handler));
+        root.Subcommands.Add(FleetCommands.PoolCommand(globals, environment, handler));
+        root.Subcommands.Add(FleetCommands.ClusterCommand(globals, environment, handler));
         root.Subcommands.Add(ConfigCommands.Build(
             parse => CliConfigFile.PathFor(parse.GetValue(globals.Config), environment), environment, handler));
         return root;
@@ -90,7 +92,9 @@ public static class CliApp
             }
         });
         var joinToken = new Command("join-token", "Join tokens let new hosts join the cluster.") { create };
-        return new Command("node", "Hosts running an agent.") { joinToken };
+        var node = new Command("node", "Hosts running an agent.") { joinToken };
+        FleetCommands.AddNodeCommands(node, globals, environment, handler);
+        return node;
     }
 
     internal static ApiClient Connect(ParseResult parse, Globals globals, IDictionary environment, HttpMessageHandler? handler)

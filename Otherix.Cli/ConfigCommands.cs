@@ -125,20 +125,7 @@ internal static class ConfigCommands
             var config = CliConfigFile.Load(path, parse.InvocationConfiguration.Error);
             var target = parse.GetValue(removeName)!;
             _ = config.Find(target) ?? throw new CliException($"usage: no cluster named {target} in {path} (otherix config list)");
-            if (!parse.GetValue(removeForce))
-            {
-                if (Console.IsInputRedirected)
-                {
-                    throw new CliException($"usage: removing {target} needs --force when stdin is not a terminal");
-                }
-
-                await parse.InvocationConfiguration.Output.WriteAsync($"remove cluster {target}? (y/N) ");
-                if (Console.ReadLine()?.Trim() is not ("y" or "Y" or "yes"))
-                {
-                    await parse.InvocationConfiguration.Output.WriteLineAsync("kept");
-                    return;
-                }
-            }
+            FleetCommands.Confirm(parse, removeForce, $"remove cluster {target}");
 
             config.Clusters.RemoveAll(c => c.Name == target);
             if (config.CurrentCluster == target)

@@ -131,20 +131,7 @@ internal static class VmCommands
         {
             var name = parse.GetValue(deleteName)!;
             var output = parse.InvocationConfiguration.Output;
-            if (!parse.GetValue(force))
-            {
-                if (Console.IsInputRedirected)
-                {
-                    throw new CliException($"usage: deleting {name} needs --force when stdin is not a terminal");
-                }
-
-                await output.WriteAsync($"delete VM {name} and its disks? (y/N) ");
-                if (Console.ReadLine()?.Trim() is not ("y" or "Y" or "yes"))
-                {
-                    await output.WriteLineAsync("kept");
-                    return;
-                }
-            }
+            FleetCommands.Confirm(parse, force, $"delete VM {name} and its disks");
 
             using var client = Connect(parse);
             var accepted = await client.SendAsync<VmTaskAccepted>(HttpMethod.Delete, $"/v1/vms/{name}", null, cancellationToken);
