@@ -37,6 +37,8 @@ public static class CliApp
         root.Subcommands.Add(VmCommands.Build(globals, environment, handler));
         root.Subcommands.Add(FleetCommands.PoolCommand(globals, environment, handler));
         root.Subcommands.Add(FleetCommands.ClusterCommand(globals, environment, handler));
+        root.Subcommands.Add(AccountCommands.UserCommand(globals, environment, handler));
+        root.Subcommands.Add(AccountCommands.TokenCommand(globals, environment, handler));
         root.Subcommands.Add(ConfigCommands.Build(
             parse => CliConfigFile.PathFor(parse.GetValue(globals.Config), environment), environment, handler));
         return root;
