@@ -6,8 +6,25 @@ namespace Otherix.Testing;
 /// <summary>A program of ours (a dll next to the tests) running as a child process, its output collected.</summary>
 public sealed class ChildProcess : IDisposable
 {
+    // A safety net: whatever a failed test forgot is killed when the test process ends.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, Process> Running = new();
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+
+    static ChildProcess() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    {
+        foreach (var process in Running.Values)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+        }
+    };
 
     private ChildProcess(Process process)
     {
@@ -59,6 +76,7 @@ public sealed class ChildProcess : IDisposable
 
         var process = Process.Start(info)!;
         process.StandardInput.Close();
+        Running[process.Id] = process;
         return new ChildProcess(process);
     }
 
@@ -100,6 +118,7 @@ public sealed class ChildProcess : IDisposable
     public void Dispose()
     {
         Kill();
+        Running.TryRemove(_process.Id, out _);
         _process.Dispose();
     }
 

@@ -41,8 +41,16 @@ internal sealed class LibvirtAgent : IAsyncDisposable
         var endpoint = $"127.0.0.1:{TestCluster.FreePort()}";
         var (config, _) = await cluster.PrepareAgentAsync(node, $"acceleration: tcg\nserver:\n  listen: {endpoint}\n  advertised_endpoint: {endpoint}\n");
         var agent = new LibvirtAgent(cluster, node, config, endpoint);
-        await agent.WaitReadyAsync();
-        return agent;
+        try
+        {
+            await agent.WaitReadyAsync();
+            return agent;
+        }
+        catch
+        {
+            await agent.DisposeAsync(); // never leave an agent running behind a failed test
+            throw;
+        }
     }
 
     /// <summary>The serial console log of a VM on this node.</summary>
@@ -74,9 +82,15 @@ internal sealed class LibvirtAgent : IAsyncDisposable
     private async Task WaitReadyAsync()
     {
         await _cluster.WaitForStatusAsync(Node, "ready", Process);
+        // The pool record appears with the first heartbeat (just after the node turns ready): 404 until then.
         await Poll.UntilAsync(
-            async () => await TestCluster.JsonAsync(await _cluster.Http.GetAsync(new Uri($"/v1/storage-pools/{TestCluster.DefaultPoolName}", UriKind.Relative))),
-            p => p.GetProperty("instances").EnumerateArray().Any(i => i.GetProperty("node").GetString() == Node && i.GetProperty("reconciliation_status").GetString() == "ready"),
+            async () =>
+            {
+                using var response = await _cluster.Http.GetAsync(new Uri($"/v1/storage-pools/{TestCluster.DefaultPoolName}", UriKind.Relative));
+                return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync() : "";
+            },
+            text => text.Length > 0 && System.Text.Json.JsonDocument.Parse(text).RootElement.GetProperty("instances").EnumerateArray()
+                .Any(i => i.GetProperty("node").GetString() == Node && i.GetProperty("reconciliation_status").GetString() == "ready"),
             TimeSpan.FromSeconds(30), "default pool ready on the node");
     }
 }

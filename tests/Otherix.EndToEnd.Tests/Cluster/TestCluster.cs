@@ -67,8 +67,19 @@ internal sealed class TestCluster : IAsyncDisposable
         };
         var api = ChildProcess.Start("otherix-api.dll", [], environment);
         var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{publicPort}") };
-        await Poll.UntilOkAsync(http, "/readyz", () => api.HasExited, TimeSpan.FromSeconds(30), "control plane ready");
-        Assert.That(api.HasExited, Is.False, api.Output);
+        try
+        {
+            await Poll.UntilOkAsync(http, "/readyz", () => api.HasExited, TimeSpan.FromSeconds(30), "control plane ready");
+            Assert.That(api.HasExited, Is.False, api.Output);
+        }
+        catch
+        {
+            api.Dispose();
+            http.Dispose();
+            dir.Dispose();
+            throw;
+        }
+
         var login = await JsonAsync(await http.PostAsJsonAsync("/v1/auth/login", new { email = "admin@otherix.test", password = "correct-horse-battery-staple" }));
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", login.GetProperty("access_token").GetString());
         return new TestCluster(dir, api, http, agentPort, environment);
