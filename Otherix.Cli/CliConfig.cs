@@ -1,3 +1,4 @@
+using Otherix.Api.Files;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 
@@ -53,7 +54,7 @@ public sealed class CliConfig
 /// </summary>
 public static class CliConfigFile
 {
-    private const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode FileMode = AtomicFile.OwnerOnly;
     private const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     /// <summary>The path in use.</summary>
@@ -103,42 +104,6 @@ public static class CliConfigFile
             File.SetUnixFileMode(directory, DirectoryMode);
         }
 
-        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        var yaml = new SerializerBuilder().ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull).Build().Serialize(config);
-        using (var file = new FileStream(temp, new FileStreamOptions { Mode = System.IO.FileMode.Create, Access = FileAccess.Write, UnixCreateMode = FileMode }))
-        {
-            file.Write(System.Text.Encoding.UTF8.GetBytes(yaml));
-            file.Flush(flushToDisk: true);
-        }
-
-        File.SetUnixFileMode(temp, FileMode);
-        File.Move(temp, full, overwrite: true);
-        SyncDirectory(directory); // the rename is durable once the directory is synced
+        AtomicFile.Write(full, new SerializerBuilder().ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull).Build().Serialize(config), FileMode);
     }
-
-    private static void SyncDirectory(string directory)
-    {
-        var fd = Native.Open(directory, Native.ReadOnly | Native.Directory);
-        if (fd >= 0)
-        {
-            _ = Native.Fsync(fd);
-            _ = Native.Close(fd);
-        }
-    }
-}
-
-/// <summary>The libc calls .NET does not offer for directories.</summary>
-internal static partial class Native
-{
-    public const int ReadOnly = 0;
-    public const int Directory = 0x10000; // O_DIRECTORY on Linux
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "open", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-    public static partial int Open(string path, int flags);
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fsync")]
-    public static partial int Fsync(int fd);
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close")]
-    public static partial int Close(int fd);
 }

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Otherix.Api.Files;
 using Otherix.Api.Errors;
 using Otherix.Api.Json;
 using Otherix.Api.Nodes;
@@ -162,9 +163,9 @@ public static partial class AgentBootstrap
             throw new BootstrapException($"bootstrap protocol: the control plane returned a certificate that is not this node's from the pinned CA ({problem})");
         }
 
-        PemFiles.Write(layout.CaFile, ca.ExportCertificatePem(), PemFiles.CertificateMode);
-        PemFiles.Write(layout.KeyFile, key.ExportPkcs8PrivateKeyPem(), PemFiles.KeyMode);
-        PemFiles.Write(layout.CertFile, issued.ExportCertificatePem(), PemFiles.CertificateMode);
+        AtomicFile.Write(layout.CaFile, ca.ExportCertificatePem(), AtomicFile.WorldReadable);
+        AtomicFile.Write(layout.KeyFile, key.ExportPkcs8PrivateKeyPem(), AtomicFile.OwnerOnly);
+        AtomicFile.Write(layout.CertFile, issued.ExportCertificatePem(), AtomicFile.WorldReadable);
         LogComplete(logger, settings.NodeName!, joined.NodeId);
         return Outcome.Bootstrapped;
     }

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Otherix.Api.Auth;
+using Otherix.Api.Files;
 using Otherix.Control.Configuration;
 
 namespace Otherix.Control.Auth;
@@ -102,18 +103,7 @@ public sealed class AccessTokens
         var path = Path.Combine(config.Store.DataDir, "jwt-secret");
         if (!File.Exists(path))
         {
-            Directory.CreateDirectory(config.Store.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var temp = path + ".tmp";
-            using (var file = new FileStream(temp, new FileStreamOptions
-            {
-                Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            }))
-            {
-                file.Write(Encoding.ASCII.GetBytes(Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)) + "\n"));
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path);
+            AtomicFile.Write(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)) + "\n", AtomicFile.OwnerOnly);
         }
 
         var secret = Convert.FromBase64String(File.ReadAllText(path).Trim());

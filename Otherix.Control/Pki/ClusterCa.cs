@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Otherix.Api.Files;
 using Otherix.Api.Security;
 using Otherix.Control.Store;
 
@@ -58,8 +59,8 @@ public sealed class ClusterCa : IDisposable
             }
 
             var created = Create(time);
-            PemFiles.Write(keyPath, created.Key.ExportPkcs8PrivateKeyPem(), PemFiles.KeyMode);
-            PemFiles.Write(certPath, created.Pem, PemFiles.CertificateMode);
+            AtomicFile.Write(keyPath, created.Key.ExportPkcs8PrivateKeyPem(), AtomicFile.OwnerOnly);
+            AtomicFile.Write(certPath, created.Pem, AtomicFile.WorldReadable);
             store.Settings.PutIfAbsent(SettingKey, created.Pem);
             return created;
         }

@@ -1,3 +1,4 @@
+using Otherix.Api.Files;
 using Otherix.Api.Configuration;
 using System.Net;
 using System.Security.Cryptography;
@@ -52,8 +53,8 @@ public static class ReplicaCertificate
 
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP384);
         using var issued = issuer.IssueReplica(key, wanted, config.CpCert.Validity);
-        PemFiles.Write(keyPath, key.ExportPkcs8PrivateKeyPem(), PemFiles.KeyMode);
-        PemFiles.Write(certPath, issued.ExportCertificatePem(), PemFiles.CertificateMode);
+        AtomicFile.Write(keyPath, key.ExportPkcs8PrivateKeyPem(), AtomicFile.OwnerOnly);
+        AtomicFile.Write(certPath, issued.ExportCertificatePem(), AtomicFile.WorldReadable);
         using var withKey = issued.CopyWithPrivateKey(key);
         return Reload(withKey);
     }
