@@ -43,9 +43,8 @@ internal static class AccountCommands
         list.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
-            if (parse.GetValue(globals.Output) == "json")
+            if (await FleetCommands.JsonAsync(parse, globals, client, "/v1/users?limit=200", ct))
             {
-                await parse.InvocationConfiguration.Output.WriteLineAsync(await client.SendRawAsync(HttpMethod.Get, "/v1/users?limit=200", null, ct));
                 return;
             }
 
@@ -115,9 +114,8 @@ internal static class AccountCommands
         {
             using var client = Connect(parse);
             var path = $"/v1/users/me/api-tokens?limit=200{(parse.GetValue(includeRevoked) ? "&include_revoked=true" : "")}";
-            if (parse.GetValue(globals.Output) == "json")
+            if (await FleetCommands.JsonAsync(parse, globals, client, path, ct))
             {
-                await parse.InvocationConfiguration.Output.WriteLineAsync(await client.SendRawAsync(HttpMethod.Get, path, null, ct));
                 return;
             }
 

@@ -231,7 +231,8 @@ internal static class FleetCommands
         }
     }
 
-    private static async Task<bool> JsonAsync(ParseResult parse, CliApp.Globals globals, ApiClient client, string path, CancellationToken ct)
+    /// <summary>With <c>-o json</c>, prints the server's answer to GET <paramref name="path"/> unchanged and returns true.</summary>
+    internal static async Task<bool> JsonAsync(ParseResult parse, CliApp.Globals globals, ApiClient client, string path, CancellationToken ct)
     {
         if (parse.GetValue(globals.Output) != "json")
         {

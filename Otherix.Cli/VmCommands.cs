@@ -73,9 +73,8 @@ internal static class VmCommands
             using var client = Connect(parse);
             var path = $"/v1/vms?limit={parse.GetValue(limit)}{(parse.GetValue(cursor) is { } c ? $"&cursor={Uri.EscapeDataString(c)}" : "")}";
             var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(globals.Output) == "json")
+            if (await FleetCommands.JsonAsync(parse, globals, client, path, cancellationToken))
             {
-                await output.WriteLineAsync(await client.SendRawAsync(HttpMethod.Get, path, null, cancellationToken));
                 return;
             }
 
@@ -99,9 +98,8 @@ internal static class VmCommands
             using var client = Connect(parse);
             var path = $"/v1/vms/{parse.GetValue(getName)}";
             var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(globals.Output) == "json")
+            if (await FleetCommands.JsonAsync(parse, globals, client, path, cancellationToken))
             {
-                await output.WriteLineAsync(await client.SendRawAsync(HttpMethod.Get, path, null, cancellationToken));
                 return;
             }
 

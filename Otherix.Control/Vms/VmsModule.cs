@@ -43,7 +43,7 @@ public sealed class VmsModule : ICarterModule
 
         foreach (var action in SyncActions)
         {
-            vms.MapPost($"/{{name}}/{action}", (string name, HttpContext context, IStateStore store) => ActNowAsync(name, action, context, store))
+            vms.MapPost($"/{{name}}/{action}", (string name, HttpContext context, IStateStore store, TimeProvider time) => ActNowAsync(name, action, context, store, time))
                 .RequirePermission(Permission.VmLifecycle).Produces<Vm>().WithSummary($"{action} a VM (answers when done).");
         }
     }
@@ -190,7 +190,7 @@ public sealed class VmsModule : ICarterModule
         return Results.Accepted($"/v1/tasks/{task.Id}", Accepted(store, task, vm));
     }
 
-    private static async Task<IResult> ActNowAsync(string name, string action, HttpContext context, IStateStore store)
+    private static async Task<IResult> ActNowAsync(string name, string action, HttpContext context, IStateStore store, TimeProvider time)
     {
         var vm = Find(context, store, name, Permission.VmLifecycle);
         var node = store.Nodes.FindByName(vm.Node);
@@ -220,7 +220,7 @@ public sealed class VmsModule : ICarterModule
         vm = store.Vms.Update(vm.Id, v =>
         {
             v.Phase = reply.Vm is { } observed ? VmTaskHandler.PhaseOf(observed.State) : v.Phase;
-            v.UpdatedAt = DateTime.UtcNow;
+            v.UpdatedAt = time.GetUtcNow().UtcDateTime;
         }) ?? vm;
         return Results.Ok(View(store, vm));
     }
