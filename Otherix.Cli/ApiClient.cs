@@ -1,4 +1,8 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -29,37 +33,48 @@ public sealed class ApiClient(HttpClient http) : IDisposable
             request.Content = JsonContent.Create(body, body.GetType(), options: ApiJson.Options);
         }
 
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, cancellationToken);
-        }
-        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
-        {
-            throw new CliException($"connection_refused: {http.BaseAddress}: is the control plane running? ({e.Message})");
-        }
-        catch (HttpRequestException e)
-        {
-            throw new CliException($"request_failed: {http.BaseAddress}: {e.Message}");
-        }
-        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new CliException($"request_timeout: {http.BaseAddress} did not answer in {http.Timeout.TotalSeconds:F0} s ({e.Message})");
-        }
+        using var response = await TransportAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return response.IsSuccessStatusCode ? text : throw Failure(response, text);
+    }
 
-        using (response)
+    /// <summary>
+    /// Opens a WebSocket on <paramref name="pathAndQuery"/> of the endpoint (HTTP/1.1 upgrade through this
+    /// client, so a refusal's error envelope is read like any other answer's).
+    /// </summary>
+    public async Task<WebSocket> OpenWebSocketAsync(string pathAndQuery, CancellationToken cancellationToken)
+    {
+        var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(pathAndQuery, UriKind.Relative))
         {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode)
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Headers.Connection.Add("Upgrade");
+        request.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
+        request.Headers.Add("Sec-WebSocket-Version", "13");
+        request.Headers.Add("Sec-WebSocket-Key", key);
+        var response = await TransportAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.SwitchingProtocols)
+        {
+            using (response)
             {
-                var error = TryError(text);
-                throw new CliException(error is null
-                    ? $"request_failed: HTTP {(int)response.StatusCode} from {http.BaseAddress}"
-                    : $"api_error: {error.Code}: {error.Message}");
+                throw Failure(response, await response.Content.ReadAsStringAsync(cancellationToken));
             }
-
-            return text;
         }
+
+        // RFC 6455 §4.1: the server proves it understood the handshake (SHA-1 is the protocol's, not a security choice).
+#pragma warning disable CA5350
+        var expected = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+#pragma warning restore CA5350
+        if (!response.Headers.TryGetValues("Sec-WebSocket-Accept", out var accept) || accept.FirstOrDefault() != expected)
+        {
+            response.Dispose();
+            throw new CliException($"request_failed: {http.BaseAddress} answered the WebSocket upgrade without a valid Sec-WebSocket-Accept");
+        }
+
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        return WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.FromSeconds(30) });
     }
 
     /// <summary>Closes the connection pool.</summary>
@@ -74,6 +89,30 @@ public sealed class ApiClient(HttpClient http) : IDisposable
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return new ApiClient(http);
     }
+
+    private async Task<HttpResponseMessage> TransportAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.SendAsync(request, completion, cancellationToken);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+        {
+            throw new CliException($"connection_refused: {http.BaseAddress}: is the control plane running? ({e.Message})");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliException($"request_failed: {http.BaseAddress}: {e.Message}");
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CliException($"request_timeout: {http.BaseAddress} did not answer in {http.Timeout.TotalSeconds:F0} s ({e.Message})");
+        }
+    }
+
+    private CliException Failure(HttpResponseMessage response, string text) => TryError(text) is { } error
+        ? new CliException($"api_error: {error.Code}: {error.Message}")
+        : new CliException($"request_failed: HTTP {(int)response.StatusCode} from {http.BaseAddress}");
 
     private static ApiError? TryError(string text)
     {

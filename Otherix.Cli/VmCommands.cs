@@ -173,6 +173,30 @@ internal static class VmCommands
             vm.Subcommands.Add(command);
         }
 
+        // vm console
+        var consoleName = new Argument<string>("name") { Description = "VM name" };
+        var console = new Command("console", """
+            Attach to a running VM's serial console.
+            On a terminal, the terminal is put in raw mode (every key goes to the VM, Ctrl+C included) and
+            restored however the session ends; Ctrl+] detaches. With stdin not a terminal (pipe mode), the
+            input is sent as is; Ctrl+] in it, or its end followed by 1 s without output, detaches.
+            Exit status: 0 detached or closed by the server, 1 error, 130 interrupted by a signal.
+            Example: otherix vm console demo-vm
+            Example: printf 'root\r' | otherix vm console demo-vm
+            """) { consoleName };
+        console.SetAction(async (parse, cancellationToken) =>
+        {
+            var interrupted = false;
+            var exit = await ConfigCommands.RunAsync(parse, async () =>
+            {
+                using var client = Connect(parse);
+                interrupted = await ConsoleSession.RunAsync(client, parse.GetValue(consoleName)!, parse.InvocationConfiguration.Error, cancellationToken)
+                    == ConsoleSession.Ending.Interrupted;
+            });
+            return interrupted ? 130 : exit;
+        });
+        vm.Subcommands.Add(console);
+
         return vm;
     }
 

@@ -52,3 +52,6 @@ public sealed record Vm(
 
 /// <summary>The <c>202</c> of a VM operation: the task to follow, and the VM.</summary>
 public sealed record VmTaskAccepted(Guid TaskId, string Status, TaskLinks Links, Vm Vm);
+
+/// <summary>A console ticket (<c>POST /v1/vms/{name}/console</c>): a single-use token and the WebSocket URL to use it with.</summary>
+public sealed record ConsoleTicket(string Token, string WebsocketUrl, DateTimeOffset ExpiresAt);

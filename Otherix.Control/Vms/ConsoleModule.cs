@@ -5,15 +5,13 @@ using Carter;
 using Grpc.Core;
 using Otherix.Api.Errors;
 using Otherix.Api.Grpc;
+using Otherix.Api.Vms;
 using Otherix.Control.Agents;
 using Otherix.Control.Auth;
 using Otherix.Control.Http;
 using Otherix.Control.Store;
 
 namespace Otherix.Control.Vms;
-
-/// <summary>A console ticket: <c>POST /v1/vms/{name}/console</c>.</summary>
-public sealed record ConsoleTicket(string Token, string WebsocketUrl, DateTimeOffset ExpiresAt);
 
 /// <summary>
 /// The VM's serial console in the browser or a terminal: a single-use token (30 s to connect, bound to the
@@ -123,7 +121,14 @@ public sealed class ConsoleModule : ICarterModule
             }
         }, stop.Token);
 
-        await Task.WhenAny(toGuest, fromGuest);
+        if (await Task.WhenAny(toGuest, fromGuest) == fromGuest && socket.State == WebSocketState.Open)
+        {
+            // The VM's side ended (it stopped, or the agent went away): close the WebSocket properly and give
+            // the client a moment to answer. Cancelling the pending receive instead would abort the socket.
+            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "the VM's console ended", CancellationToken.None);
+            await Task.WhenAny(toGuest, Task.Delay(TimeSpan.FromSeconds(2), context.RequestAborted));
+        }
+
         await stop.CancelAsync();
         try
         {

@@ -53,12 +53,25 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Its exit code (after it ended).</summary>
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>Its standard input, when started with <c>keepInput</c>; otherwise closed at start.</summary>
+    public Stream Input => _process.StandardInput.BaseStream;
+
+    /// <summary>Its process id.</summary>
+    public int Id => _process.Id;
+
     /// <summary>Starts <c>dotnet &lt;dll&gt; args</c> with only the given OTHERIX_ variables.</summary>
-    public static ChildProcess Start(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment)
+    /// <param name="dll">A program of ours next to the tests.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="environment">OTHERIX_ variables (others of the test process are removed).</param>
+    /// <param name="keepInput">Keep stdin open for <see cref="Input"/>; by default it is an empty pipe, so children never wait for a person.</param>
+    public static ChildProcess Start(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, bool keepInput = false) =>
+        StartProgram("dotnet", args.Prepend(Path.Combine(AppContext.BaseDirectory, dll)), environment, keepInput);
+
+    /// <summary>Starts any program, as <see cref="Start"/> does.</summary>
+    public static ChildProcess StartProgram(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, bool keepInput = false)
     {
-        // stdin is an empty pipe: children never wait for a person, and see "not a terminal".
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
+        // stdin is a pipe: children see "not a terminal".
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -75,10 +88,24 @@ public sealed class ChildProcess : IDisposable
         }
 
         var process = Process.Start(info)!;
-        process.StandardInput.Close();
+        if (!keepInput)
+        {
+            process.StandardInput.Close();
+        }
+
         Running[process.Id] = process;
         return new ChildProcess(process);
     }
+
+    /// <summary>Writes <paramref name="bytes"/> to its stdin (see <c>keepInput</c>).</summary>
+    public async Task WriteInputAsync(params byte[] bytes)
+    {
+        await Input.WriteAsync(bytes);
+        await Input.FlushAsync();
+    }
+
+    /// <summary>Writes <paramref name="text"/> (ASCII) to its stdin.</summary>
+    public Task WriteInputAsync(string text) => WriteInputAsync(Encoding.ASCII.GetBytes(text));
 
     /// <summary>Waits until its output contains <paramref name="text"/> (loggers flush asynchronously); returns the output.</summary>
     public Task<string> WaitForOutputAsync(string text, TimeSpan timeout) =>
