@@ -27,7 +27,7 @@ internal static class AccountCommands
         var displayName = new Option<string?>("--display-name") { Description = "Shown next to the email" };
         var password = new Option<string?>("--password") { Description = "12+ characters (default: $OTHERIX_PASSWORD)" };
         var create = new Command("create", "Create a user (admin).\nExample: OTHERIX_PASSWORD=… otherix user create dev@example.com --role developer") { email, role, displayName, password };
-        create.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        create.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             var secret = parse.GetValue(password) ?? environment["OTHERIX_PASSWORD"] as string
                 ?? throw new CliException("usage: missing --password or OTHERIX_PASSWORD");
@@ -40,10 +40,10 @@ internal static class AccountCommands
         }));
 
         var list = new Command("list", "List users.");
-        list.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        list.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
-            if (await FleetCommands.JsonAsync(parse, globals, client, "/v1/users?limit=200", ct))
+            if (await CliOutput.FormatAsync(parse, globals, client, "/v1/users?limit=200", ct))
             {
                 return;
             }
@@ -51,14 +51,14 @@ internal static class AccountCommands
             var page = await client.SendAsync<ListResponse<User>>(HttpMethod.Get, "/v1/users?limit=200", null, ct);
             await Table.WriteAsync(parse.InvocationConfiguration.Output, UserHeaders, page.Data.Select(u => new[]
             {
-                u.Email, Name(u.Role), u.DisplayName.Length == 0 ? "-" : u.DisplayName, u.LastLoginAt is { } l ? FleetCommands.Age(l) + " ago" : "never", FleetCommands.Age(u.CreatedAt),
+                u.Email, Name(u.Role), u.DisplayName.Length == 0 ? "-" : u.DisplayName, u.LastLoginAt is { } l ? CliOutput.Age(l) + " ago" : "never", CliOutput.Age(u.CreatedAt),
             }).ToList());
         }));
 
         var setRoleEmail = new Argument<string>("email") { Description = "The user's email" };
         var newRole = new Argument<string>("role") { Description = "admin, operator, developer or viewer" };
         var setRole = new Command("set-role", "Change a user's role (admin).") { setRoleEmail, newRole };
-        setRole.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        setRole.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             var user = await FindAsync(client, parse.GetValue(setRoleEmail)!, ct);
@@ -69,10 +69,10 @@ internal static class AccountCommands
         var deleteEmail = new Argument<string>("email") { Description = "The user's email" };
         var force = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
         var delete = new Command("delete", "Delete a user and revoke their API tokens (admin).") { deleteEmail, force };
-        delete.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        delete.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             var target = parse.GetValue(deleteEmail)!;
-            FleetCommands.Confirm(parse, force, $"delete user {target}");
+            CliOutput.Confirm(parse, force, $"delete user {target}");
             using var client = Connect(parse);
             var user = await FindAsync(client, target, ct);
             await client.SendRawAsync(HttpMethod.Delete, $"/v1/users/{user.Id}", null, ct);
@@ -89,7 +89,7 @@ internal static class AccountCommands
         var description = new Option<string?>("--description") { Description = "Free text" };
         var expiresIn = new Option<string?>("--expires-in") { Description = "Lifetime, e.g. 30d or 12h (default: never expires)" };
         var create = new Command("create", "Create an API token for yourself; it is shown only once.") { name, description, expiresIn };
-        create.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        create.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             DateTimeOffset? expires = null;
             if (parse.GetValue(expiresIn) is { } text)
@@ -110,11 +110,11 @@ internal static class AccountCommands
 
         var includeRevoked = new Option<bool>("--include-revoked") { Description = "Also list revoked tokens" };
         var list = new Command("list", "List your API tokens.") { includeRevoked };
-        list.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        list.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             var path = $"/v1/users/me/api-tokens?limit=200{(parse.GetValue(includeRevoked) ? "&include_revoked=true" : "")}";
-            if (await FleetCommands.JsonAsync(parse, globals, client, path, ct))
+            if (await CliOutput.FormatAsync(parse, globals, client, path, ct))
             {
                 return;
             }
@@ -122,7 +122,7 @@ internal static class AccountCommands
             var page = await client.SendAsync<ListResponse<ApiToken>>(HttpMethod.Get, path, null, ct);
             await Table.WriteAsync(parse.InvocationConfiguration.Output, TokenHeaders, page.Data.Select(t => new[]
             {
-                t.Id.ToString(), t.Name, t.Prefix, t.LastUsedAt is { } u ? FleetCommands.Age(u) + " ago" : "never",
+                t.Id.ToString(), t.Name, t.Prefix, t.LastUsedAt is { } u ? CliOutput.Age(u) + " ago" : "never",
                 t.ExpiresAt is { } e ? e.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : "never", t.RevokedAt is null ? "no" : "yes",
             }).ToList());
         }));
@@ -130,10 +130,10 @@ internal static class AccountCommands
         var id = new Argument<string>("id") { Description = "The token's id (otherix token list)" };
         var force = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
         var revoke = new Command("revoke", "Revoke one of your API tokens; it stops working at once.") { id, force };
-        revoke.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        revoke.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             var target = parse.GetValue(id)!;
-            FleetCommands.Confirm(parse, force, $"revoke token {target}");
+            CliOutput.Confirm(parse, force, $"revoke token {target}");
             using var client = Connect(parse);
             await client.SendRawAsync(HttpMethod.Delete, $"/v1/users/me/api-tokens/{target}", null, ct);
             await parse.InvocationConfiguration.Output.WriteLineAsync($"token {target} revoked");

@@ -80,15 +80,22 @@ public sealed class ApiClient(HttpClient http) : IDisposable
     /// <summary>Closes the connection pool.</summary>
     public void Dispose() => http.Dispose();
 
-    /// <summary>A client for <paramref name="endpoint"/> with <paramref name="token"/>.</summary>
-    public static ApiClient Create(Uri endpoint, string token, HttpMessageHandler? handler = null)
+    /// <summary>A client for <paramref name="endpoint"/> with <paramref name="token"/>; <paramref name="debug"/> gets a line per exchange.</summary>
+    public static ApiClient Create(Uri endpoint, string token, HttpMessageHandler? handler = null, TimeSpan? timeout = null, TextWriter? debug = null)
     {
-        var http = handler is null ? new HttpClient() : new HttpClient(handler);
-        http.BaseAddress = endpoint;
-        http.Timeout = TimeSpan.FromSeconds(60);
+        handler ??= new SocketsHttpHandler();
+        var http = new HttpClient(debug is null ? handler : new DebugHandler(debug) { InnerHandler = handler })
+        {
+            BaseAddress = endpoint,
+            Timeout = timeout ?? DefaultTimeout,
+        };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("otherix-cli", typeof(ApiClient).Assembly.GetName().Version?.ToString(3)));
         return new ApiClient(http);
     }
+
+    /// <summary>How long one request may take before <c>request_timeout</c>, unless told.</summary>
+    public static TimeSpan DefaultTimeout { get; } = TimeSpan.FromSeconds(30);
 
     private async Task<HttpResponseMessage> TransportAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
@@ -104,9 +111,9 @@ public sealed class ApiClient(HttpClient http) : IDisposable
         {
             throw new CliException($"request_failed: {http.BaseAddress}: {e.Message}");
         }
-        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new CliException($"request_timeout: {http.BaseAddress} did not answer in {http.Timeout.TotalSeconds:F0} s ({e.Message})");
+            throw new CliException($"request_timeout: {http.BaseAddress} did not answer within {http.Timeout.TotalSeconds:0.#} s (--request-timeout)");
         }
     }
 
@@ -123,6 +130,26 @@ public sealed class ApiClient(HttpClient http) : IDisposable
         catch (JsonException)
         {
             return null;
+        }
+    }
+}
+
+/// <summary><c>--debug</c>: one stderr line per HTTP exchange (the token never printed).</summary>
+internal sealed class DebugHandler(TextWriter to) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            await to.WriteLineAsync($"debug: {request.Method} {request.RequestUri} -> {(int)response.StatusCode} {response.ReasonPhrase} in {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms");
+            return response;
+        }
+        catch (Exception e)
+        {
+            await to.WriteLineAsync($"debug: {request.Method} {request.RequestUri} -> {e.GetType().Name}: {e.Message} after {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms");
+            throw;
         }
     }
 }

@@ -11,7 +11,7 @@ namespace Otherix.Cli;
 public static class CliApp
 {
     // The options every command takes; made per command tree.
-    internal sealed record Globals(Option<string?> Endpoint, Option<string?> Token, Option<string> Output, Option<string?> Cluster, Option<string?> Config);
+    internal sealed record Globals(Option<string?> Endpoint, Option<string?> Token, Option<string> Output, Option<string?> Cluster, Option<string?> Config, Option<bool> Debug, Option<string> RequestTimeout);
 
     /// <summary>The root command; <paramref name="environment"/> and <paramref name="handler"/> are for tests.</summary>
     public static RootCommand Build(IDictionary? environment = null, HttpMessageHandler? handler = null)
@@ -20,10 +20,17 @@ public static class CliApp
         var globals = new Globals(
             new Option<string?>("--endpoint") { Description = "Control plane URL (default: $OTHERIX_SERVER, e.g. http://localhost:8080)", Recursive = true },
             new Option<string?>("--token") { Description = "Login or otx_ API token (default: $OTHERIX_API_TOKEN)", Recursive = true },
-            new Option<string>("--output", "-o") { Description = "text, table or json (lists default to a table)", DefaultValueFactory = _ => "text", Recursive = true },
+            new Option<string>("--output", "-o")
+            {
+                Description = "text, table, json (the server's answer as is) or yaml (VMs and pools: a manifest); lists print a table for text",
+                DefaultValueFactory = _ => "text",
+                Recursive = true,
+            },
             new Option<string?>("--cluster") { Description = "Use this entry of the config file instead of the current one", Recursive = true },
-            new Option<string?>("--config") { Description = "Config file (default: $OTHERIX_CONFIG, else ~/.otherix/config)", Recursive = true });
-        globals.Output.AcceptOnlyFromAmong("text", "table", "json");
+            new Option<string?>("--config") { Description = "Config file (default: $OTHERIX_CONFIG, else ~/.otherix/config)", Recursive = true },
+            new Option<bool>(CliOutput.DebugFlag) { Description = "Print each HTTP exchange and, on errors, the stack trace (stderr)", Recursive = true },
+            new Option<string>("--request-timeout") { Description = "Give up on one request after this long (request_timeout)", DefaultValueFactory = _ => "30s", Recursive = true });
+        globals.Output.AcceptOnlyFromAmong("text", "table", "json", "yaml");
         var root = new RootCommand(
             "otherix: manage virtual machines on a fleet of Linux hosts through the Otherix control plane.\n" +
             "Endpoint and token come from --endpoint/--token or $OTHERIX_SERVER/$OTHERIX_API_TOKEN.\n" +
@@ -33,14 +40,15 @@ public static class CliApp
         root.Options.Add(globals.Output);
         root.Options.Add(globals.Cluster);
         root.Options.Add(globals.Config);
+        root.Options.Add(globals.Debug);
+        root.Options.Add(globals.RequestTimeout);
         root.Subcommands.Add(NodeCommand(globals, environment, handler));
         root.Subcommands.Add(VmCommands.Build(globals, environment, handler));
         root.Subcommands.Add(FleetCommands.PoolCommand(globals, environment, handler));
         root.Subcommands.Add(FleetCommands.ClusterCommand(globals, environment, handler));
         root.Subcommands.Add(AccountCommands.UserCommand(globals, environment, handler));
         root.Subcommands.Add(AccountCommands.TokenCommand(globals, environment, handler));
-        root.Subcommands.Add(ConfigCommands.Build(
-            parse => CliConfigFile.PathFor(parse.GetValue(globals.Config), environment), environment, handler));
+        root.Subcommands.Add(ConfigCommands.Build(globals, environment, handler));
         return root;
     }
 
@@ -50,49 +58,43 @@ public static class CliApp
         var ttl = new Option<string>("--ttl") { Description = "How long the token works, 1m..24h", DefaultValueFactory = _ => "10m" };
         var maxUses = new Option<int?>("--max-uses") { Description = "Uses allowed (0: unlimited; 1 when --node-name is given)" };
         var create = new Command("create", "Mint a join token: prints it (once) with the CA fingerprint the agent must pin.") { nodeName, ttl, maxUses };
-        create.SetAction(async (parse, cancellationToken) =>
+        create.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var stdout = parse.InvocationConfiguration.Output;
-            var stderr = parse.InvocationConfiguration.Error;
-            try
+            if (!ConfigValues.TryParseDuration(parse.GetValue(ttl)!, out var duration) || duration < TimeSpan.FromMinutes(1) || duration > TimeSpan.FromHours(24))
             {
-                if (!ConfigValues.TryParseDuration(parse.GetValue(ttl)!, out var duration) || duration < TimeSpan.FromMinutes(1) || duration > TimeSpan.FromHours(24))
-                {
-                    throw new CliException($"usage: --ttl \"{parse.GetValue(ttl)}\" must be a duration from 1m to 24h, e.g. 10m or 2h");
-                }
+                throw new CliException($"usage: --ttl \"{parse.GetValue(ttl)}\" must be a duration from 1m to 24h, e.g. 10m or 2h");
+            }
 
-                using var client = Connect(parse, globals, environment, handler);
-                var token = await client.SendAsync<CreatedJoinToken>(HttpMethod.Post, "/v1/nodes/join-tokens", new CreateJoinTokenRequest
-                {
-                    NodeName = parse.GetValue(nodeName),
-                    TtlSeconds = (int)duration.TotalSeconds,
-                    MaxUses = parse.GetValue(maxUses),
-                }, cancellationToken);
-                if (parse.GetValue(globals.Output) == "json")
-                {
+            using var client = Connect(parse, globals, environment, handler);
+            var token = await client.SendAsync<CreatedJoinToken>(HttpMethod.Post, "/v1/nodes/join-tokens", new CreateJoinTokenRequest
+            {
+                NodeName = parse.GetValue(nodeName),
+                TtlSeconds = (int)duration.TotalSeconds,
+                MaxUses = parse.GetValue(maxUses),
+            }, cancellationToken);
+            switch (parse.GetValue(globals.Output))
+            {
+                case "json":
                     await stdout.WriteLineAsync(JsonSerializer.Serialize(token, ApiJson.Options));
-                    return 0;
-                }
-
-                await stdout.WriteLineAsync($"""
-                    token:          {token.Token}
-                    ca_fingerprint: {token.CaFingerprint}
-                    node_name:      {token.NodeName ?? "(any)"}
-                    expires_at:     {token.ExpiresAt:yyyy-MM-dd'T'HH:mm:ss'Z'}
-                    max_uses:       {(token.MaxUses == 0 ? "unlimited" : token.MaxUses)}
-
-                    The token is shown only now. On the node, set in /etc/otherix/bootstrap.env:
-                      OTHERIX_BOOTSTRAP__TOKEN={token.Token}     (or its file: OTHERIX_BOOTSTRAP__TOKEN_FILE)
-                      OTHERIX_BOOTSTRAP__CA_FINGERPRINT={token.CaFingerprint}
-                    """);
-                return 0;
+                    return;
+                case "yaml":
+                    await stdout.WriteAsync(CliOutput.Yaml(JsonSerializer.Serialize(token, ApiJson.Options)));
+                    return;
             }
-            catch (CliException e)
-            {
-                await stderr.WriteLineAsync($"error: {e.Message}");
-                return 1;
-            }
-        });
+
+            await stdout.WriteLineAsync($"""
+                token:          {token.Token}
+                ca_fingerprint: {token.CaFingerprint}
+                node_name:      {token.NodeName ?? "(any)"}
+                expires_at:     {token.ExpiresAt:yyyy-MM-dd'T'HH:mm:ss'Z'}
+                max_uses:       {(token.MaxUses == 0 ? "unlimited" : token.MaxUses)}
+
+                The token is shown only now. On the node, set in /etc/otherix/bootstrap.env:
+                  OTHERIX_BOOTSTRAP__TOKEN={token.Token}     (or its file: OTHERIX_BOOTSTRAP__TOKEN_FILE)
+                  OTHERIX_BOOTSTRAP__CA_FINGERPRINT={token.CaFingerprint}
+                """);
+        }));
         var joinToken = new Command("join-token", "Join tokens let new hosts join the cluster.") { create };
         var node = new Command("node", "Hosts running an agent.") { joinToken };
         FleetCommands.AddNodeCommands(node, globals, environment, handler);
@@ -126,8 +128,14 @@ public static class CliApp
             throw new CliException("usage: no token configured: pass --token, set OTHERIX_API_TOKEN (a login access token or an otx_ API token), or run otherix config add cluster");
         }
 
-        return ApiClient.Create(uri, token, handler);
+        return ApiClient.Create(uri, token, handler, RequestTimeout(parse, globals), parse.GetValue(globals.Debug) ? parse.InvocationConfiguration.Error : null);
     }
+
+    /// <summary><c>--request-timeout</c>.</summary>
+    internal static TimeSpan RequestTimeout(ParseResult parse, Globals globals) =>
+        ConfigValues.TryParseDuration(parse.GetValue(globals.RequestTimeout)!, out var value) && value > TimeSpan.Zero
+            ? value
+            : throw new CliException($"usage: --request-timeout \"{parse.GetValue(globals.RequestTimeout)}\" is not a duration (e.g. 30s, 2m)");
 
     private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 }

@@ -93,6 +93,46 @@ public static class CliConfigFile
         }
     }
 
+    /// <summary>
+    /// Load, change, save under an exclusive lock on <c>&lt;path&gt;.lock</c>, so two CLIs changing the file at
+    /// once both get their change in. The change may throw to leave the file as it was.
+    /// </summary>
+    public static T Update<T>(string path, TextWriter? warnings, Func<CliConfig, T> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        using var held = Lock(path);
+        var config = Load(path, warnings);
+        var result = change(config);
+        Save(path, config);
+        return result;
+    }
+
+    private static FileStream Lock(string path)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!, DirectoryMode);
+        var deadline = Environment.TickCount64 + 10_000;
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is an exclusive flock(2) on Unix.
+                return new FileStream(full + ".lock", new FileStreamOptions
+                {
+                    Mode = System.IO.FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None, UnixCreateMode = FileMode,
+                });
+            }
+            catch (IOException) when (Environment.TickCount64 < deadline)
+            {
+                Thread.Sleep(20);
+            }
+            catch (IOException e)
+            {
+                throw new CliException($"config: {full} is being changed by another otherix for 10 s ({e.Message}); try again");
+            }
+        }
+    }
+
     /// <summary>Writes the file atomically, 0600 in a 0700 directory.</summary>
     public static void Save(string path, CliConfig config)
     {

@@ -8,8 +8,9 @@ namespace Otherix.Cli;
 /// <summary><c>otherix config …</c>: the clusters this CLI knows (kubectl-style).</summary>
 internal static class ConfigCommands
 {
-    public static Command Build(Func<ParseResult, string> pathOf, IDictionary environment, HttpMessageHandler? handler)
+    public static Command Build(CliApp.Globals globals, IDictionary environment, HttpMessageHandler? handler)
     {
+        string pathOf(ParseResult parse) => CliConfigFile.PathFor(parse.GetValue(globals.Config), environment);
         var name = new Option<string?>("--name") { Description = "Name of the entry" };
         var server = new Option<string?>("--server") { Description = "Control plane URL (default: $OTHERIX_SERVER)" };
         var login = new Option<string?>("--login") { Description = "Email to log in with (default: $OTHERIX_LOGIN)" };
@@ -20,19 +21,33 @@ internal static class ConfigCommands
         {
             name, server, login, password, setCurrent, force,
         };
-        add.SetAction((parse, cancellationToken) => RunAsync(parse, async () =>
+        add.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var path = pathOf(parse);
             var config = CliConfigFile.Load(path, parse.InvocationConfiguration.Error);
-            var entryName = parse.GetValue(name) ?? throw new CliException("usage: --name is required");
-            var serverUrl = parse.GetValue(server) ?? environment["OTHERIX_SERVER"] as string;
-            var email = parse.GetValue(login) ?? environment["OTHERIX_LOGIN"] as string;
-            var secret = parse.GetValue(password) ?? environment["OTHERIX_PASSWORD"] as string;
-            var missing = new[] { (serverUrl, "--server or OTHERIX_SERVER"), (email, "--login or OTHERIX_LOGIN"), (secret, "--password or OTHERIX_PASSWORD") }
+
+            // Flag, then environment, then (on a terminal only) a question; the password is never echoed.
+            var error = parse.InvocationConfiguration.Error;
+            string? Value(Option<string?> option, string? variable, string question, bool secret = false)
+            {
+                var value = parse.GetValue(option) ?? (variable is null ? null : environment[variable] as string);
+                if (!string.IsNullOrEmpty(value) || !Prompt.IsInteractive)
+                {
+                    return string.IsNullOrEmpty(value) ? null : value;
+                }
+
+                return secret ? Prompt.AskSecret(question, error) : Prompt.Ask(question, error)?.Trim();
+            }
+
+            var entryName = Value(name, null, "Name for this cluster: ");
+            var serverUrl = Value(server, "OTHERIX_SERVER", "Control plane URL (e.g. http://localhost:8080): ");
+            var email = Value(login, "OTHERIX_LOGIN", "Email: ");
+            var secret = Value(password, "OTHERIX_PASSWORD", "Password: ", secret: true);
+            var missing = new[] { (entryName, "--name"), (serverUrl, "--server or OTHERIX_SERVER"), (email, "--login or OTHERIX_LOGIN"), (secret, "--password or OTHERIX_PASSWORD") }
                 .Where(v => string.IsNullOrEmpty(v.Item1)).Select(v => v.Item2).ToList();
             if (missing.Count > 0)
             {
-                throw new CliException($"usage: missing {string.Join(", ", missing)}");
+                throw new CliException($"usage: missing {string.Join(", ", missing)}{(Prompt.IsInteractive ? "" : " (stdin is not a terminal, so nothing is asked)")}");
             }
 
             var existing = config.Find(entryName);
@@ -46,9 +61,11 @@ internal static class ConfigCommands
                 throw new CliException($"usage: server \"{serverUrl}\" is not an http:// or https:// URL");
             }
 
-            using var anonymous = ApiClient.Create(uri, "", handler);
+            var timeout = CliApp.RequestTimeout(parse, globals);
+            var debug = parse.GetValue(globals.Debug) ? error : null;
+            using var anonymous = ApiClient.Create(uri, "", handler, timeout, debug);
             var session = await anonymous.SendAsync<LoginResponse>(HttpMethod.Post, "/v1/auth/login", new LoginRequest { Email = email, Password = secret }, cancellationToken);
-            using var client = ApiClient.Create(uri, session.AccessToken, handler);
+            using var client = ApiClient.Create(uri, session.AccessToken, handler, timeout, debug);
             var token = await client.SendAsync<CreatedApiToken>(HttpMethod.Post, "/v1/users/me/api-tokens", new CreateApiTokenRequest
             {
                 Name = $"otherix-cli {entryName}", Description = $"otherix config add cluster on {System.Net.Dns.GetHostName()}",
@@ -65,20 +82,24 @@ internal static class ConfigCommands
                 }
             }
 
-            config.Clusters.RemoveAll(c => c.Name == entryName);
-            config.Clusters.Add(new ClusterEntry { Name = entryName, Server = uri.ToString().TrimEnd('/'), Token = token.PlaintextToken, TokenId = token.Id.ToString() });
-            if (parse.GetValue(setCurrent) || config.CurrentCluster is null)
+            // Under the file's lock: another otherix may have changed it while we were logging in.
+            var isCurrent = CliConfigFile.Update(path, null, latest =>
             {
-                config.CurrentCluster = entryName;
-            }
+                latest.Clusters.RemoveAll(c => c.Name == entryName);
+                latest.Clusters.Add(new ClusterEntry { Name = entryName!, Server = uri.ToString().TrimEnd('/'), Token = token.PlaintextToken, TokenId = token.Id.ToString() });
+                if (parse.GetValue(setCurrent) || latest.CurrentCluster is null)
+                {
+                    latest.CurrentCluster = entryName;
+                }
 
-            CliConfigFile.Save(path, config);
+                return latest.CurrentCluster == entryName;
+            });
             await parse.InvocationConfiguration.Output.WriteLineAsync(
-                $"cluster {entryName} added ({uri.ToString().TrimEnd('/')}, logged in as {session.User.Email}){(config.CurrentCluster == entryName ? "; it is the current cluster" : "")}");
+                $"cluster {entryName} added ({uri.ToString().TrimEnd('/')}, logged in as {session.User.Email}){(isCurrent ? "; it is the current cluster" : "")}");
         }));
 
         var list = new Command("list", "List the clusters in the config file.");
-        list.SetAction((parse, cancellationToken) => RunAsync(parse, async () =>
+        list.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var config = CliConfigFile.Load(pathOf(parse), parse.InvocationConfiguration.Error);
             var width = Math.Max(4, config.Clusters.Select(c => c.Name.Length).DefaultIfEmpty(0).Max()) + 2;
@@ -92,21 +113,19 @@ internal static class ConfigCommands
 
         var useName = new Argument<string>("name") { Description = "The cluster to make current" };
         var use = new Command("use", "Make a cluster the current one.") { useName };
-        use.SetAction((parse, cancellationToken) => RunAsync(parse, async () =>
+        use.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var path = pathOf(parse);
-            var config = CliConfigFile.Load(path, parse.InvocationConfiguration.Error);
             var target = parse.GetValue(useName)!;
-            _ = config.Find(target) ?? throw new CliException($"usage: no cluster named {target} in {path} (otherix config list)");
-            config.CurrentCluster = target;
-            CliConfigFile.Save(path, config);
+            CliConfigFile.Update(path, parse.InvocationConfiguration.Error, config =>
+                config.CurrentCluster = config.Find(target)?.Name ?? throw new CliException($"usage: no cluster named {target} in {path} (otherix config list)"));
             await parse.InvocationConfiguration.Output.WriteLineAsync($"current cluster: {target}");
         }));
 
         var showName = new Argument<string?>("name") { Description = "The cluster (default: the current one)", Arity = ArgumentArity.ZeroOrOne };
         var showToken = new Option<bool>("--show-token") { Description = "Print the token instead of masking it" };
         var show = new Command("show", "Show a cluster entry (the token masked unless --show-token).") { showName, showToken };
-        show.SetAction((parse, cancellationToken) => RunAsync(parse, async () =>
+        show.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var path = pathOf(parse);
             var config = CliConfigFile.Load(path, parse.InvocationConfiguration.Error);
@@ -119,40 +138,22 @@ internal static class ConfigCommands
         var removeName = new Argument<string>("name") { Description = "The cluster to forget" };
         var removeForce = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
         var remove = new Command("remove", "Forget a cluster (its API token stays valid on the server; revoke it there if needed).") { removeName, removeForce };
-        remove.SetAction((parse, cancellationToken) => RunAsync(parse, async () =>
+        remove.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var path = pathOf(parse);
-            var config = CliConfigFile.Load(path, parse.InvocationConfiguration.Error);
             var target = parse.GetValue(removeName)!;
-            _ = config.Find(target) ?? throw new CliException($"usage: no cluster named {target} in {path} (otherix config list)");
-            FleetCommands.Confirm(parse, removeForce, $"remove cluster {target}");
-
-            config.Clusters.RemoveAll(c => c.Name == target);
-            if (config.CurrentCluster == target)
+            _ = CliConfigFile.Load(path, parse.InvocationConfiguration.Error).Find(target)
+                ?? throw new CliException($"usage: no cluster named {target} in {path} (otherix config list)");
+            CliOutput.Confirm(parse, removeForce, $"remove cluster {target}");
+            CliConfigFile.Update(path, null, config =>
             {
-                config.CurrentCluster = null;
-            }
-
-            CliConfigFile.Save(path, config);
+                config.Clusters.RemoveAll(c => c.Name == target);
+                return config.CurrentCluster == target ? config.CurrentCluster = null : config.CurrentCluster;
+            });
             await parse.InvocationConfiguration.Output.WriteLineAsync($"cluster {target} removed");
         }));
 
         var addGroup = new Command("add", "Add an entry.") { add };
         return new Command("config", "The clusters this CLI talks to (~/.otherix/config).") { addGroup, list, use, show, remove };
-    }
-
-    /// <summary>Runs a command body: a <see cref="CliException"/> becomes <c>error: …</c> and exit code 1.</summary>
-    public static async Task<int> RunAsync(ParseResult parse, Func<Task> body)
-    {
-        try
-        {
-            await body();
-            return 0;
-        }
-        catch (CliException e)
-        {
-            await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {e.Message}");
-            return 1;
-        }
     }
 }

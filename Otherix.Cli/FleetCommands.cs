@@ -1,6 +1,5 @@
 using System.Collections;
 using System.CommandLine;
-using System.Globalization;
 using Otherix.Api.Common;
 using Otherix.Api.Nodes;
 using Otherix.Api.Pools;
@@ -20,29 +19,29 @@ internal static class FleetCommands
         var architecture = new Option<string?>("--architecture") { Description = "amd64 or arm64" };
         var status = new Option<string?>("--status") { Description = "pending, ready or unreachable" };
         var list = new Command("list", "List nodes.\nExample: otherix node list --status ready") { architecture, status };
-        list.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        list.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             var query = string.Join("&", new[] { ("architecture", parse.GetValue(architecture)), ("status", parse.GetValue(status)) }
                 .Where(q => q.Item2 is not null).Select(q => $"{q.Item1}={Uri.EscapeDataString(q.Item2!)}").Prepend("limit=200"));
-            if (await JsonAsync(parse, globals, client, $"/v1/nodes?{query}", ct))
+            if (await CliOutput.FormatAsync(parse, globals, client, $"/v1/nodes?{query}", ct))
             {
                 return;
             }
 
             var page = await client.SendAsync<ListResponse<NodeSummary>>(HttpMethod.Get, $"/v1/nodes?{query}", null, ct);
             await Table.WriteAsync(parse.InvocationConfiguration.Output, NodeHeaders,
-                page.Data.Select(n => new[] { n.Name, n.Architecture, n.Status, n.Cordoned ? "yes" : "no", Age(n.CreatedAt) }).ToList());
+                page.Data.Select(n => new[] { n.Name, n.Architecture, n.Status, n.Cordoned ? "yes" : "no", CliOutput.Age(n.CreatedAt) }).ToList());
         }));
         node.Subcommands.Add(list);
 
         var getName = new Argument<string>("name") { Description = "Node name" };
         var get = new Command("get", "Show one node (hardware and versions for admins and operators).") { getName };
-        get.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        get.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             var path = $"/v1/nodes/{parse.GetValue(getName)}";
-            if (await JsonAsync(parse, globals, client, path, ct))
+            if (await CliOutput.FormatAsync(parse, globals, client, path, ct))
             {
                 return;
             }
@@ -60,7 +59,7 @@ internal static class FleetCommands
         {
             var name = new Argument<string>("name") { Description = "Node name" };
             var command = new Command(verb, verb == "cordon" ? "Place no new VMs on a node." : "Place VMs on a node again.") { name };
-            command.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+            command.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
             {
                 using var client = Connect(parse);
                 var result = await client.SendAsync<Node>(HttpMethod.Post, $"/v1/nodes/{parse.GetValue(name)}/{verb}", null, ct);
@@ -77,11 +76,11 @@ internal static class FleetCommands
         var pool = new Command("pool", "Storage pools (one instance per node).");
         var nodeFilter = new Option<string?>("--node") { Description = "Only this node's instances" };
         var list = new Command("list", "List pool instances.") { nodeFilter };
-        list.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        list.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             var path = $"/v1/storage-pools?limit=200{(parse.GetValue(nodeFilter) is { } n ? $"&node={Uri.EscapeDataString(n)}" : "")}";
-            if (await JsonAsync(parse, globals, client, path, ct))
+            if (await CliOutput.FormatAsync(parse, globals, client, path, ct, Manifests.OfPools))
             {
                 return;
             }
@@ -89,19 +88,19 @@ internal static class FleetCommands
             var page = await client.SendAsync<ListResponse<StoragePool>>(HttpMethod.Get, path, null, ct);
             await Table.WriteAsync(parse.InvocationConfiguration.Output, PoolHeaders, page.Data.Select(p => new[]
             {
-                p.Name, p.Node, p.Type, p.Path, p.ReconciliationStatus, p.AvailableBytes is { } a ? Bytes(a) : "-", p.IsClusterDefault ? "yes" : "", Age(p.CreatedAt),
+                p.Name, p.Node, p.Type, p.Path, p.ReconciliationStatus, p.AvailableBytes is { } a ? CliOutput.Bytes(a) : "-", p.IsClusterDefault ? "yes" : "", CliOutput.Age(p.CreatedAt),
             }).ToList());
         }));
         pool.Subcommands.Add(list);
 
         var getId = new Argument<string>("name") { Description = "Pool name, or an instance's UUID" };
         var get = new Command("get", "Show a pool (all its instances) or one instance by UUID.") { getId };
-        get.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        get.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             var id = parse.GetValue(getId)!;
             var output = parse.InvocationConfiguration.Output;
-            if (await JsonAsync(parse, globals, client, $"/v1/storage-pools/{id}", ct))
+            if (await CliOutput.FormatAsync(parse, globals, client, $"/v1/storage-pools/{id}", ct, Manifests.OfPools))
             {
                 return;
             }
@@ -109,10 +108,10 @@ internal static class FleetCommands
             if (Guid.TryParse(id, out _))
             {
                 var p = await client.SendAsync<StoragePool>(HttpMethod.Get, $"/v1/storage-pools/{id}", null, ct);
-                await output.WriteLineAsync($"id: {p.Id}\nname: {p.Name}\nnode: {p.Node}\ntype: {p.Type}\npath: {p.Path}\nstatus: {p.ReconciliationStatus}{(p.ReconciliationError is { } e ? $" ({e})" : "")}\navailable: {(p.AvailableBytes is { } a ? Bytes(a) : "-")}\nis_cluster_default: {p.IsClusterDefault}\nimages:");
+                await output.WriteLineAsync($"id: {p.Id}\nname: {p.Name}\nnode: {p.Node}\ntype: {p.Type}\npath: {p.Path}\nstatus: {p.ReconciliationStatus}{(p.ReconciliationError is { } e ? $" ({e})" : "")}\navailable: {(p.AvailableBytes is { } a ? CliOutput.Bytes(a) : "-")}\nis_cluster_default: {p.IsClusterDefault}\nimages:");
                 foreach (var image in p.Images)
                 {
-                    await output.WriteLineAsync($"  - {image.Name} sha256:{image.Sha256} {Bytes(image.SizeBytes)}");
+                    await output.WriteLineAsync($"  - {image.Name} sha256:{image.Sha256} {CliOutput.Bytes(image.SizeBytes)}");
                 }
 
                 return;
@@ -122,7 +121,7 @@ internal static class FleetCommands
             await output.WriteLineAsync($"name: {view.Name}\ntype: {view.Type}\nis_cluster_default: {view.IsClusterDefault}\ninstances:");
             foreach (var p in view.Instances)
             {
-                await output.WriteLineAsync($"  - node: {p.Node}\n    id: {p.Id}\n    path: {p.Path}\n    status: {p.ReconciliationStatus}\n    available: {(p.AvailableBytes is { } a ? Bytes(a) : "-")}");
+                await output.WriteLineAsync($"  - node: {p.Node}\n    id: {p.Id}\n    path: {p.Path}\n    status: {p.ReconciliationStatus}\n    available: {(p.AvailableBytes is { } a ? CliOutput.Bytes(a) : "-")}");
             }
         }));
         pool.Subcommands.Add(get);
@@ -134,7 +133,7 @@ internal static class FleetCommands
         {
             createName, createNode, createPath,
         };
-        create.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        create.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             var p = await client.SendAsync<StoragePool>(HttpMethod.Post, "/v1/storage-pools", new CreatePoolRequest
@@ -149,10 +148,10 @@ internal static class FleetCommands
         var deleteNode = new Option<string?>("--node") { Description = "Which node's instance (when the name is on several)" };
         var force = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
         var delete = new Command("delete", "Remove a pool instance (refused while VM disks use it).") { deleteName, deleteNode, force };
-        delete.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        delete.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             var name = parse.GetValue(deleteName)!;
-            Confirm(parse, force, $"delete pool {name}");
+            CliOutput.Confirm(parse, force, $"delete pool {name}");
             using var client = Connect(parse);
             await client.SendRawAsync(HttpMethod.Delete, $"/v1/storage-pools/{name}{(parse.GetValue(deleteNode) is { } n ? $"?node={Uri.EscapeDataString(n)}" : "")}", null, ct);
             await parse.InvocationConfiguration.Output.WriteLineAsync($"pool {name} deleted");
@@ -161,7 +160,7 @@ internal static class FleetCommands
 
         var scanName = new Argument<string>("name") { Description = "Pool name or instance UUID" };
         var scan = new Command("scan", "Refresh a pool's figures and image list now.") { scanName };
-        scan.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        scan.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             var accepted = await client.SendAsync<TaskAccepted>(HttpMethod.Post, $"/v1/storage-pools/{parse.GetValue(scanName)}/scan", null, ct);
@@ -176,7 +175,7 @@ internal static class FleetCommands
     {
         ApiClient Connect(ParseResult parse) => CliApp.Connect(parse, globals, environment, handler);
         var get = new Command("get-default-pool", "The pool VMs go to when they name none.");
-        get.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        get.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             string name;
@@ -193,7 +192,7 @@ internal static class FleetCommands
         }));
         var setName = new Argument<string>("name") { Description = "An existing pool" };
         var set = new Command("set-default-pool", "Set the cluster default pool (admin).") { setName };
-        set.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        set.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             var result = await client.SendAsync<DefaultPool>(HttpMethod.Put, "/v1/cluster/default-pool", new DefaultPool { Name = parse.GetValue(setName) }, ct);
@@ -201,64 +200,13 @@ internal static class FleetCommands
         }));
         var force = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
         var unset = new Command("unset-default-pool", "Unset the cluster default pool (admin); VMs must then name a pool.") { force };
-        unset.SetAction((parse, ct) => ConfigCommands.RunAsync(parse, async () =>
+        unset.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
-            Confirm(parse, force, "unset the cluster default pool");
+            CliOutput.Confirm(parse, force, "unset the cluster default pool");
             using var client = Connect(parse);
             await client.SendRawAsync(HttpMethod.Delete, "/v1/cluster/default-pool", null, ct);
             await parse.InvocationConfiguration.Output.WriteLineAsync("default-pool unset");
         }));
         return new Command("cluster", "Cluster-wide settings.") { get, set, unset };
     }
-
-    /// <summary>Asks y/N on a terminal; without one, <c>--force</c> is required.</summary>
-    internal static void Confirm(ParseResult parse, Option<bool> force, string what)
-    {
-        if (parse.GetValue(force))
-        {
-            return;
-        }
-
-        if (Console.IsInputRedirected)
-        {
-            throw new CliException($"usage: to {what}, pass --force (stdin is not a terminal)");
-        }
-
-        parse.InvocationConfiguration.Output.Write($"{what}? (y/N) ");
-        if (Console.ReadLine()?.Trim() is not ("y" or "Y" or "yes"))
-        {
-            throw new CliException("cancelled");
-        }
-    }
-
-    /// <summary>With <c>-o json</c>, prints the server's answer to GET <paramref name="path"/> unchanged and returns true.</summary>
-    internal static async Task<bool> JsonAsync(ParseResult parse, CliApp.Globals globals, ApiClient client, string path, CancellationToken ct)
-    {
-        if (parse.GetValue(globals.Output) != "json")
-        {
-            return false;
-        }
-
-        await parse.InvocationConfiguration.Output.WriteLineAsync(await client.SendRawAsync(HttpMethod.Get, path, null, ct));
-        return true;
-    }
-
-    /// <summary><c>20s</c>, <c>5m</c>, <c>3h</c>, <c>5d</c>.</summary>
-    internal static string Age(DateTimeOffset since)
-    {
-        var age = DateTimeOffset.UtcNow - since;
-        return age.TotalSeconds < 60 ? $"{Math.Max(0, (int)age.TotalSeconds)}s"
-            : age.TotalMinutes < 60 ? $"{(int)age.TotalMinutes}m"
-            : age.TotalHours < 24 ? $"{(int)age.TotalHours}h"
-            : $"{(int)age.TotalDays}d";
-    }
-
-    /// <summary><c>80.0GiB</c>.</summary>
-    internal static string Bytes(long bytes) => bytes switch
-    {
-        >= 1L << 40 => (bytes / (double)(1L << 40)).ToString("0.0", CultureInfo.InvariantCulture) + "TiB",
-        >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("0.0", CultureInfo.InvariantCulture) + "GiB",
-        >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("0.0", CultureInfo.InvariantCulture) + "MiB",
-        _ => bytes.ToString(CultureInfo.InvariantCulture) + "B",
-    };
 }

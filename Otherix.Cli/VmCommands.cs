@@ -36,7 +36,7 @@ internal static class VmCommands
         {
             createName, imageUrl, arch, vcpus, memory, disk, pool, node, sha, userData, wait, waitTimeout,
         };
-        create.SetAction((parse, cancellationToken) => ConfigCommands.RunAsync(parse, async () =>
+        create.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var userDataText = parse.GetValue(userData) switch
             {
@@ -68,12 +68,12 @@ internal static class VmCommands
         var cursor = new Option<string?>("--cursor") { Description = "Continue after a previous page (its next_cursor)" };
         var showIds = new Option<bool>("--show-ids") { Description = "Add the ID column" };
         var list = new Command("list", "List VMs.") { limit, cursor, showIds };
-        list.SetAction((parse, cancellationToken) => ConfigCommands.RunAsync(parse, async () =>
+        list.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             var path = $"/v1/vms?limit={parse.GetValue(limit)}{(parse.GetValue(cursor) is { } c ? $"&cursor={Uri.EscapeDataString(c)}" : "")}";
             var output = parse.InvocationConfiguration.Output;
-            if (await FleetCommands.JsonAsync(parse, globals, client, path, cancellationToken))
+            if (await CliOutput.FormatAsync(parse, globals, client, path, cancellationToken, Manifests.OfVms))
             {
                 return;
             }
@@ -93,12 +93,12 @@ internal static class VmCommands
         // vm get
         var getName = new Argument<string>("name") { Description = "VM name" };
         var get = new Command("get", "Show one VM.") { getName };
-        get.SetAction((parse, cancellationToken) => ConfigCommands.RunAsync(parse, async () =>
+        get.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             var path = $"/v1/vms/{parse.GetValue(getName)}";
             var output = parse.InvocationConfiguration.Output;
-            if (await FleetCommands.JsonAsync(parse, globals, client, path, cancellationToken))
+            if (await CliOutput.FormatAsync(parse, globals, client, path, cancellationToken, Manifests.OfVms))
             {
                 return;
             }
@@ -125,11 +125,11 @@ internal static class VmCommands
         var deleteName = new Argument<string>("name") { Description = "VM name" };
         var force = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
         var delete = new Command("delete", "Delete a VM and its disks.") { deleteName, force, wait, waitTimeout };
-        delete.SetAction((parse, cancellationToken) => ConfigCommands.RunAsync(parse, async () =>
+        delete.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var name = parse.GetValue(deleteName)!;
             var output = parse.InvocationConfiguration.Output;
-            FleetCommands.Confirm(parse, force, $"delete VM {name} and its disks");
+            CliOutput.Confirm(parse, force, $"delete VM {name} and its disks");
 
             using var client = Connect(parse);
             var accepted = await client.SendAsync<VmTaskAccepted>(HttpMethod.Delete, $"/v1/vms/{name}", null, cancellationToken);
@@ -149,7 +149,7 @@ internal static class VmCommands
             var command = TaskVerbs.Contains(verb)
                 ? new Command(verb, $"{verb} a VM (a task; --wait follows it).") { verbName, wait, waitTimeout }
                 : new Command(verb, $"{verb} a VM (done when the command returns).") { verbName };
-            command.SetAction((parse, cancellationToken) => ConfigCommands.RunAsync(parse, async () =>
+            command.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
             {
                 using var client = Connect(parse);
                 var name = parse.GetValue(verbName)!;
@@ -187,7 +187,7 @@ internal static class VmCommands
         console.SetAction(async (parse, cancellationToken) =>
         {
             var interrupted = false;
-            var exit = await ConfigCommands.RunAsync(parse, async () =>
+            var exit = await CliOutput.RunAsync(parse, async () =>
             {
                 using var client = Connect(parse);
                 interrupted = await ConsoleSession.RunAsync(client, parse.GetValue(consoleName)!, parse.InvocationConfiguration.Error, cancellationToken)

@@ -77,7 +77,7 @@ public sealed class ConfigTests
         Assert.That(text, Does.Not.Contain("pw-pw-pw"), "the password is never stored");
         Assert.That(File.GetUnixFileMode(ConfigPath), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
         Assert.That(File.GetUnixFileMode(Path.GetDirectoryName(ConfigPath)!), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
-        Assert.That(Directory.GetFiles(Path.GetDirectoryName(ConfigPath)!), Has.Length.EqualTo(1), "no temp file left");
+        Assert.That(Directory.GetFiles(Path.GetDirectoryName(ConfigPath)!).Select(Path.GetFileName), Is.EquivalentTo(new[] { "config", "config.lock" }), "no temp file left");
     }
 
     [Test]
