@@ -26,13 +26,37 @@ public sealed class ChildProcess : IDisposable
         }
     };
 
-    private ChildProcess(Process process)
+    private readonly Task _rawPump = Task.CompletedTask;
+
+    private ChildProcess(Process process, bool rawOutput)
     {
         _process = process;
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+        if (rawOutput)
+        {
+            // As it comes, not by lines: prompts do not end with a newline.
+            _rawPump = Task.Run(async () =>
+            {
+                var decoder = Encoding.UTF8.GetDecoder();
+                var bytes = new byte[4096];
+                var chars = new char[4096];
+                int read;
+                while ((read = await _process.StandardOutput.BaseStream.ReadAsync(bytes)) > 0)
+                {
+                    var count = decoder.GetChars(bytes, 0, read, chars, 0);
+                    lock (_output)
+                    {
+                        _output.Append(chars, 0, count);
+                    }
+                }
+            });
+        }
+        else
+        {
+            _process.OutputDataReceived += (_, e) => Append(e.Data);
+            _process.BeginOutputReadLine();
+        }
     }
 
     /// <summary>Everything it printed so far (stdout and stderr interleaved).</summary>
@@ -64,11 +88,12 @@ public sealed class ChildProcess : IDisposable
     /// <param name="args">Its arguments.</param>
     /// <param name="environment">OTHERIX_ variables (others of the test process are removed).</param>
     /// <param name="keepInput">Keep stdin open for <see cref="Input"/>; by default it is an empty pipe, so children never wait for a person.</param>
-    public static ChildProcess Start(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, bool keepInput = false) =>
-        StartProgram("dotnet", args.Prepend(Path.Combine(AppContext.BaseDirectory, dll)), environment, keepInput);
+    /// <param name="rawOutput">Collect stdout as it comes rather than by lines (prompts, terminals).</param>
+    public static ChildProcess Start(string dll, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, bool keepInput = false, bool rawOutput = false) =>
+        StartProgram("dotnet", args.Prepend(Path.Combine(AppContext.BaseDirectory, dll)), environment, keepInput, rawOutput);
 
     /// <summary>Starts any program, as <see cref="Start"/> does.</summary>
-    public static ChildProcess StartProgram(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, bool keepInput = false)
+    public static ChildProcess StartProgram(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string> environment, bool keepInput = false, bool rawOutput = false)
     {
         // stdin is a pipe: children see "not a terminal".
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
@@ -94,7 +119,7 @@ public sealed class ChildProcess : IDisposable
         }
 
         Running[process.Id] = process;
-        return new ChildProcess(process);
+        return new ChildProcess(process, rawOutput);
     }
 
     /// <summary>Writes <paramref name="bytes"/> to its stdin (see <c>keepInput</c>).</summary>
@@ -116,6 +141,7 @@ public sealed class ChildProcess : IDisposable
     {
         await _process.WaitForExitAsync().WaitAsync(timeout);
         _process.WaitForExit(); // drains the output readers
+        await _rawPump.WaitAsync(timeout);
         return _process.ExitCode;
     }
 

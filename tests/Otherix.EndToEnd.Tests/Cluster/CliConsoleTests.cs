@@ -54,7 +54,7 @@ public sealed class CliConsoleTests
             dotnet {cli} vm console {name}; echo "second-exit=$?"
             stty -g > {work.Path}/after-term
             """;
-        using (var tty = ChildProcess.StartProgram("script", ["-qfec", shell, "/dev/null"], env, keepInput: true))
+        using (var tty = ChildProcess.StartProgram("script", ["-qfec", shell, "/dev/null"], env, keepInput: true, rawOutput: true))
         {
             await tty.WaitForOutputAsync("Detach with Ctrl+]", Patience);
 
