@@ -54,5 +54,13 @@ public sealed class CliVmTests
         Assert.That(deleted.Exit, Is.Zero, deleted.Output);
         Assert.That(deleted.Output, Does.Match(@"deleted task=\S+ status=pending").And.Match(@"vm deleted task="));
         Assert.That((await FixtureVm.VirshAsync("list", "--all", "--name")).StandardOutput, Does.Not.Contain($"otx-{name}"));
+
+        // --wait on a task that fails: its code and message, exit 1.
+        var broken = "bad-" + Guid.NewGuid().ToString("N")[..6];
+        agent.Domains.Add(broken);
+        var failed = await OtherixAsync("vm", "create", broken, "--image-url", new Uri(files.BaseAddress, "missing.qcow2").ToString(), "--arch", "amd64", "--memory-mb", "256", "--wait", "--wait-timeout", "2m");
+        Assert.That(failed.Exit, Is.EqualTo(1), failed.Output);
+        Assert.That(failed.Output, Does.Match(@"created task=\S+ status=pending").And.Match(@"error: task [0-9a-f-]{36} failed: download_failed: .*404"));
+        Assert.That((await OtherixAsync("vm", "delete", broken, "--force", "--wait")).Exit, Is.Zero);
     }
 }
