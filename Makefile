@@ -8,7 +8,7 @@ export DOTNET_NOLOGO := 1
 
 
 # bin/<name> links into bin/.lib/<name>/, one publish folder per program.
-.PHONY: help host dev build build-api build-agent build-cli bin bindings test fixture fixture-cloud etcd-reset clean
+.PHONY: help host dev bench build build-api build-agent build-cli bin bindings test fixture fixture-cloud etcd-reset clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -22,14 +22,19 @@ dev: host bin ## set up this host, build bin/, and say what runs locally so far
 build: ## compile the solution (warnings are errors)
 	$(DOTNET) build Otherix.sln -c $(CONFIG)
 
+# The CLI is published ReadyToRun for this machine's runtime identifier: precompiled code starts
+# ~20 ms sooner (make bench). The daemons run for days, so they stay portable IL.
+RID ?= $(shell $(DOTNET) --info 2>/dev/null | awk '/RID:/ { print $$2; exit }')
+R2R := -r $(RID) --self-contained false -p:PublishReadyToRun=true
+
 define publish
 	@name=$(1); project=$(2); rm -rf bin/.lib/$$name && \
-	$(DOTNET) publish $$project -c $(CONFIG) -o bin/.lib/$$name --nologo -v quiet && \
+	$(DOTNET) publish $$project -c $(CONFIG) -o bin/.lib/$$name --nologo -v quiet $(3) && \
 	ln -sfn .lib/$$name/$$name bin/$$name && echo "built bin/$$name"
 endef
 
 build-cli: ## publish bin/otherix
-	$(call publish,otherix,Otherix.Cli)
+	$(call publish,otherix,Otherix.Cli,$(R2R))
 
 build-api: ## publish bin/otherix-api (the control plane)
 	$(call publish,otherix-api,Otherix.Control)
@@ -55,6 +60,9 @@ test: ## run every test; prints "tests: N passed, N failed, N skipped"
 	@# -m:1: one test project at a time; they share the host's libvirtd (and one restarts it).
 	@$(DOTNET) test Otherix.sln -c $(CONFIG) -m:1 --logger trx --results-directory $(RESULTS); \
 	 rc=$$?; tools/test/summary.sh $(RESULTS); exit $$rc
+
+bench: ## start-up benchmarks of the CLI (tools/bench), as ratios against a baseline measured in the same run
+	@tools/bench/run.sh
 
 etcd-reset: ## wipe the dev control-plane state (.local/control: LiteDB state, JWT secret); the name is the reference system's
 	rm -rf .local/control
