@@ -8,7 +8,7 @@ export DOTNET_NOLOGO := 1
 
 
 # bin/<name> links into bin/.lib/<name>/, one publish folder per program.
-.PHONY: help host dev bench build build-api build-agent build-cli bin bindings test fixture fixture-cloud etcd-reset clean
+.PHONY: help host dev bench cli-docs build build-api build-agent build-cli bin bindings test fixture fixture-cloud etcd-reset clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -63,6 +63,9 @@ test: ## run every test; prints "tests: N passed, N failed, N skipped"
 
 bench: ## start-up benchmarks of the CLI (tools/bench), as ratios against a baseline measured in the same run
 	@tools/bench/run.sh
+
+cli-docs: ## regenerate docs/cli-reference.md from every command's --help
+	@$(DOTNET) run --project Otherix.Cli -c $(CONFIG) -- help-reference > docs/cli-reference.md && echo "wrote docs/cli-reference.md"
 
 etcd-reset: ## wipe the dev control-plane state (.local/control: LiteDB state, JWT secret); the name is the reference system's
 	rm -rf .local/control

@@ -39,7 +39,7 @@ internal static class AccountCommands
             await parse.InvocationConfiguration.Output.WriteLineAsync($"user {user.Email} created (role {Name(user.Role)})");
         }));
 
-        var list = new Command("list", "List users.");
+        var list = new Command("list", "List users (admin).\nExample: otherix user list -o json");
         list.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
@@ -57,7 +57,7 @@ internal static class AccountCommands
 
         var setRoleEmail = new Argument<string>("email") { Description = "The user's email" };
         var newRole = new Argument<string>("role") { Description = "admin, operator, developer or viewer" };
-        var setRole = new Command("set-role", "Change a user's role (admin).") { setRoleEmail, newRole };
+        var setRole = new Command("set-role", "Change a user's role (admin).\nExample: otherix user set-role dev@example.com operator") { setRoleEmail, newRole };
         setRole.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
@@ -68,7 +68,7 @@ internal static class AccountCommands
 
         var deleteEmail = new Argument<string>("email") { Description = "The user's email" };
         var force = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
-        var delete = new Command("delete", "Delete a user and revoke their API tokens (admin).") { deleteEmail, force };
+        var delete = new Command("delete", "Delete a user and revoke their API tokens (admin).\nExample: otherix user delete dev@example.com --force") { deleteEmail, force };
         delete.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             var target = parse.GetValue(deleteEmail)!;
@@ -88,7 +88,7 @@ internal static class AccountCommands
         var name = new Argument<string>("name") { Description = "A label for the token" };
         var description = new Option<string?>("--description") { Description = "Free text" };
         var expiresIn = new Option<string?>("--expires-in") { Description = "Lifetime, e.g. 30d or 12h (default: never expires)" };
-        var create = new Command("create", "Create an API token for yourself; it is shown only once.") { name, description, expiresIn };
+        var create = new Command("create", "Create an API token for yourself; it is shown only once.\nExample: otherix token create ci --expires-in 30d") { name, description, expiresIn };
         create.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             DateTimeOffset? expires = null;
@@ -109,7 +109,7 @@ internal static class AccountCommands
         }));
 
         var includeRevoked = new Option<bool>("--include-revoked") { Description = "Also list revoked tokens" };
-        var list = new Command("list", "List your API tokens.") { includeRevoked };
+        var list = new Command("list", "List your API tokens.\nExample: otherix token list --include-revoked") { includeRevoked };
         list.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
@@ -129,7 +129,7 @@ internal static class AccountCommands
 
         var id = new Argument<string>("id") { Description = "The token's id (otherix token list)" };
         var force = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
-        var revoke = new Command("revoke", "Revoke one of your API tokens; it stops working at once.") { id, force };
+        var revoke = new Command("revoke", "Revoke one of your API tokens; it stops working at once.\nExample: otherix token revoke 01a2424c-ec58-730c-9512-3c7687cac0c3 --force") { id, force };
         revoke.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             var target = parse.GetValue(id)!;

@@ -34,7 +34,8 @@ public static class CliApp
         var root = new RootCommand(
             "otherix: manage virtual machines on a fleet of Linux hosts through the Otherix control plane.\n" +
             "Endpoint and token come from --endpoint/--token or $OTHERIX_SERVER/$OTHERIX_API_TOKEN.\n" +
-            "More command groups (config, vm, pool, cluster) arrive as their features land; see README.md.");
+            "Start with: otherix config add cluster --name dev --server http://localhost:8080 --login admin@otherix.local\n" +
+            "Docs: docs/cli.md (guide), docs/cli-reference.md (every command's --help).");
         root.Options.Add(globals.Endpoint);
         root.Options.Add(globals.Token);
         root.Options.Add(globals.Output);
@@ -49,6 +50,8 @@ public static class CliApp
         root.Subcommands.Add(AccountCommands.UserCommand(globals, environment, handler));
         root.Subcommands.Add(AccountCommands.TokenCommand(globals, environment, handler));
         root.Subcommands.Add(ConfigCommands.Build(globals, environment, handler));
+        root.Subcommands.Add(CompletionCommand.Build());
+        root.Subcommands.Add(HelpReference.Build(() => Build(environment, handler)));
         return root;
     }
 
@@ -57,7 +60,7 @@ public static class CliApp
         var nodeName = new Option<string?>("--node-name") { Description = "Bind the token to this node name (then it is single-use)" };
         var ttl = new Option<string>("--ttl") { Description = "How long the token works, 1m..24h", DefaultValueFactory = _ => "10m" };
         var maxUses = new Option<int?>("--max-uses") { Description = "Uses allowed (0: unlimited; 1 when --node-name is given)" };
-        var create = new Command("create", "Mint a join token: prints it (once) with the CA fingerprint the agent must pin.") { nodeName, ttl, maxUses };
+        var create = new Command("create", "Mint a join token: prints it (once) with the CA fingerprint the agent must pin.\nExample: otherix node join-token create --node-name node-a --ttl 1h") { nodeName, ttl, maxUses };
         create.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var stdout = parse.InvocationConfiguration.Output;

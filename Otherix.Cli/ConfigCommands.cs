@@ -98,7 +98,7 @@ internal static class ConfigCommands
                 $"cluster {entryName} added ({uri.ToString().TrimEnd('/')}, logged in as {session.User.Email}){(isCurrent ? "; it is the current cluster" : "")}");
         }));
 
-        var list = new Command("list", "List the clusters in the config file.");
+        var list = new Command("list", "List the clusters in the config file (* marks the current one).\nExample: otherix config list");
         list.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var config = CliConfigFile.Load(pathOf(parse), parse.InvocationConfiguration.Error);
@@ -112,7 +112,7 @@ internal static class ConfigCommands
         }));
 
         var useName = new Argument<string>("name") { Description = "The cluster to make current" };
-        var use = new Command("use", "Make a cluster the current one.") { useName };
+        var use = new Command("use", "Make a cluster the current one.\nExample: otherix config use prod") { useName };
         use.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var path = pathOf(parse);
@@ -124,7 +124,7 @@ internal static class ConfigCommands
 
         var showName = new Argument<string?>("name") { Description = "The cluster (default: the current one)", Arity = ArgumentArity.ZeroOrOne };
         var showToken = new Option<bool>("--show-token") { Description = "Print the token instead of masking it" };
-        var show = new Command("show", "Show a cluster entry (the token masked unless --show-token).") { showName, showToken };
+        var show = new Command("show", "Show a cluster entry (the token masked unless --show-token).\nExample: otherix config show dev") { showName, showToken };
         show.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var path = pathOf(parse);
@@ -137,7 +137,7 @@ internal static class ConfigCommands
 
         var removeName = new Argument<string>("name") { Description = "The cluster to forget" };
         var removeForce = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
-        var remove = new Command("remove", "Forget a cluster (its API token stays valid on the server; revoke it there if needed).") { removeName, removeForce };
+        var remove = new Command("remove", "Forget a cluster (its API token stays valid on the server; revoke it there if needed).\nExample: otherix config remove old-lab --force") { removeName, removeForce };
         remove.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var path = pathOf(parse);

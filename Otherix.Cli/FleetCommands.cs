@@ -36,7 +36,7 @@ internal static class FleetCommands
         node.Subcommands.Add(list);
 
         var getName = new Argument<string>("name") { Description = "Node name" };
-        var get = new Command("get", "Show one node (hardware and versions for admins and operators).") { getName };
+        var get = new Command("get", "Show one node (hardware and versions for admins and operators).\nExample: otherix node get node-a") { getName };
         get.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
@@ -58,7 +58,7 @@ internal static class FleetCommands
         foreach (var verb in new[] { "cordon", "uncordon" })
         {
             var name = new Argument<string>("name") { Description = "Node name" };
-            var command = new Command(verb, verb == "cordon" ? "Place no new VMs on a node." : "Place VMs on a node again.") { name };
+            var command = new Command(verb, verb == "cordon" ? "Place no new VMs on a node.\nExample: otherix node cordon node-a" : "Place VMs on a node again.\nExample: otherix node uncordon node-a") { name };
             command.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
             {
                 using var client = Connect(parse);
@@ -75,7 +75,7 @@ internal static class FleetCommands
         ApiClient Connect(ParseResult parse) => CliApp.Connect(parse, globals, environment, handler);
         var pool = new Command("pool", "Storage pools (one instance per node).");
         var nodeFilter = new Option<string?>("--node") { Description = "Only this node's instances" };
-        var list = new Command("list", "List pool instances.") { nodeFilter };
+        var list = new Command("list", "List pool instances.\nExample: otherix pool list --node node-a") { nodeFilter };
         list.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
@@ -94,7 +94,7 @@ internal static class FleetCommands
         pool.Subcommands.Add(list);
 
         var getId = new Argument<string>("name") { Description = "Pool name, or an instance's UUID" };
-        var get = new Command("get", "Show a pool (all its instances) or one instance by UUID.") { getId };
+        var get = new Command("get", "Show a pool (all its instances) or one instance by UUID.\nExample: otherix pool get fast-ssd -o yaml") { getId };
         get.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
@@ -147,7 +147,7 @@ internal static class FleetCommands
         var deleteName = new Argument<string>("name") { Description = "Pool name or instance UUID" };
         var deleteNode = new Option<string?>("--node") { Description = "Which node's instance (when the name is on several)" };
         var force = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
-        var delete = new Command("delete", "Remove a pool instance (refused while VM disks use it).") { deleteName, deleteNode, force };
+        var delete = new Command("delete", "Remove a pool instance (refused while VM disks use it).\nExample: otherix pool delete fast-ssd --node node-a --force") { deleteName, deleteNode, force };
         delete.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             var name = parse.GetValue(deleteName)!;
@@ -159,7 +159,7 @@ internal static class FleetCommands
         pool.Subcommands.Add(delete);
 
         var scanName = new Argument<string>("name") { Description = "Pool name or instance UUID" };
-        var scan = new Command("scan", "Refresh a pool's figures and image list now.") { scanName };
+        var scan = new Command("scan", "Refresh a pool's figures and image list now.\nExample: otherix pool scan fast-ssd") { scanName };
         scan.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
@@ -174,7 +174,7 @@ internal static class FleetCommands
     public static Command ClusterCommand(CliApp.Globals globals, IDictionary environment, HttpMessageHandler? handler)
     {
         ApiClient Connect(ParseResult parse) => CliApp.Connect(parse, globals, environment, handler);
-        var get = new Command("get-default-pool", "The pool VMs go to when they name none.");
+        var get = new Command("get-default-pool", "The pool VMs go to when they name none.\nExample: otherix cluster get-default-pool");
         get.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
@@ -191,7 +191,7 @@ internal static class FleetCommands
             await parse.InvocationConfiguration.Output.WriteLineAsync($"default-pool: {name}");
         }));
         var setName = new Argument<string>("name") { Description = "An existing pool" };
-        var set = new Command("set-default-pool", "Set the cluster default pool (admin).") { setName };
+        var set = new Command("set-default-pool", "Set the cluster default pool (admin).\nExample: otherix cluster set-default-pool fast-ssd") { setName };
         set.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
@@ -199,7 +199,7 @@ internal static class FleetCommands
             await parse.InvocationConfiguration.Output.WriteLineAsync($"default-pool: {result.Name}");
         }));
         var force = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
-        var unset = new Command("unset-default-pool", "Unset the cluster default pool (admin); VMs must then name a pool.") { force };
+        var unset = new Command("unset-default-pool", "Unset the cluster default pool (admin); VMs must then name a pool.\nExample: otherix cluster unset-default-pool --force") { force };
         unset.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             CliOutput.Confirm(parse, force, "unset the cluster default pool");

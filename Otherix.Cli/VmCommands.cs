@@ -12,6 +12,17 @@ internal static class VmCommands
 {
     private static readonly string[] TaskVerbs = ["start", "stop", "poweroff", "reboot"];
     private static readonly string[] NowVerbs = ["pause", "resume", "reset"];
+    private static readonly Dictionary<string, string> Verbs = new()
+    {
+        ["start"] = "Start a stopped VM",
+        ["stop"] = "Shut a VM down cleanly (ACPI; the guest decides)",
+        ["poweroff"] = "Cut a VM's power (no guest shutdown)",
+        ["reboot"] = "Reboot a VM through its guest",
+        ["pause"] = "Pause a VM's CPUs (memory kept)",
+        ["resume"] = "Resume a paused VM",
+        ["reset"] = "Hard-reset a VM (like the reset button)",
+    };
+
     private static readonly string[] ListHeaders = ["ID", "NAME", "STATUS", "POOL", "IMAGE"];
 
     public static Command Build(CliApp.Globals globals, IDictionary environment, HttpMessageHandler? handler)
@@ -32,9 +43,10 @@ internal static class VmCommands
         var node = new Option<string?>("--node") { Description = "Place on this node" };
         var sha = new Option<string?>("--image-sha256") { Description = "Expected SHA-256 of the image" };
         var userData = new Option<string?>("--user-data") { Description = "cloud-init user-data file, or - for stdin" };
+        var network = new Option<string?>("--network") { Description = "Attach to this network (networks are not available yet: refused)" };
         var create = new Command("create", "Create a VM.\nExample: otherix vm create demo-vm --image-url https://…/debian-12.qcow2 --arch amd64 --memory-mb 512 --wait")
         {
-            createName, imageUrl, arch, vcpus, memory, disk, pool, node, sha, userData, wait, waitTimeout,
+            createName, imageUrl, arch, vcpus, memory, disk, pool, node, network, sha, userData, wait, waitTimeout,
         };
         create.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
@@ -51,6 +63,7 @@ internal static class VmCommands
             {
                 Name = name, ImageUrl = parse.GetValue(imageUrl), Arch = parse.GetValue(arch), Vcpus = parse.GetValue(vcpus), MemoryMb = parse.GetValue(memory),
                 DiskGib = parse.GetValue(disk), Pool = parse.GetValue(pool), Node = parse.GetValue(node), ImageSha256 = parse.GetValue(sha), UserData = userDataText,
+                Network = parse.GetValue(network),
             }, cancellationToken);
             var output = parse.InvocationConfiguration.Output;
             await output.WriteLineAsync($"created task={accepted.TaskId} status={accepted.Status}");
@@ -67,7 +80,7 @@ internal static class VmCommands
         var limit = new Option<int>("--limit") { Description = "Rows per page", DefaultValueFactory = _ => 20 };
         var cursor = new Option<string?>("--cursor") { Description = "Continue after a previous page (its next_cursor)" };
         var showIds = new Option<bool>("--show-ids") { Description = "Add the ID column" };
-        var list = new Command("list", "List VMs.") { limit, cursor, showIds };
+        var list = new Command("list", "List VMs (a page at a time: --limit, then --cursor with the printed next_cursor).\nExample: otherix vm list --limit 50") { limit, cursor, showIds };
         list.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
@@ -92,7 +105,7 @@ internal static class VmCommands
 
         // vm get
         var getName = new Argument<string>("name") { Description = "VM name" };
-        var get = new Command("get", "Show one VM.") { getName };
+        var get = new Command("get", "Show one VM; -o yaml prints a manifest.\nExample: otherix vm get demo-vm") { getName };
         get.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
@@ -124,7 +137,7 @@ internal static class VmCommands
         // vm delete
         var deleteName = new Argument<string>("name") { Description = "VM name" };
         var force = new Option<bool>("--force") { Description = "Do not ask (required when stdin is not a terminal)" };
-        var delete = new Command("delete", "Delete a VM and its disks.") { deleteName, force, wait, waitTimeout };
+        var delete = new Command("delete", "Delete a VM and its disks.\nExample: otherix vm delete demo-vm --force --wait") { deleteName, force, wait, waitTimeout };
         delete.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             var name = parse.GetValue(deleteName)!;
@@ -147,8 +160,8 @@ internal static class VmCommands
         {
             var verbName = new Argument<string>("name") { Description = "VM name" };
             var command = TaskVerbs.Contains(verb)
-                ? new Command(verb, $"{verb} a VM (a task; --wait follows it).") { verbName, wait, waitTimeout }
-                : new Command(verb, $"{verb} a VM (done when the command returns).") { verbName };
+                ? new Command(verb, $"{Verbs[verb]} (a task; --wait follows it).\nExample: otherix vm {verb} demo-vm --wait") { verbName, wait, waitTimeout }
+                : new Command(verb, $"{Verbs[verb]} (done when the command returns).\nExample: otherix vm {verb} demo-vm") { verbName };
             command.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
             {
                 using var client = Connect(parse);
