@@ -49,6 +49,10 @@ public static class CliApp
         root.Subcommands.Add(FleetCommands.ClusterCommand(globals, environment, handler));
         root.Subcommands.Add(AccountCommands.UserCommand(globals, environment, handler));
         root.Subcommands.Add(AccountCommands.TokenCommand(globals, environment, handler));
+        root.Subcommands.Add(TaskCommands.Build(globals, environment, handler));
+        var (create, delete) = ManifestCommands.Build(globals, environment, handler);
+        root.Subcommands.Add(create);
+        root.Subcommands.Add(delete);
         root.Subcommands.Add(ConfigCommands.Build(globals, environment, handler));
         root.Subcommands.Add(CompletionCommand.Build());
         root.Subcommands.Add(HelpReference.Build(() => Build(environment, handler)));

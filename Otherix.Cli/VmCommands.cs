@@ -1,8 +1,6 @@
 using System.Collections;
 using System.CommandLine;
 using Otherix.Api.Common;
-using Otherix.Api.Configuration;
-using Otherix.Api.Tasks;
 using Otherix.Api.Vms;
 
 namespace Otherix.Cli;
@@ -69,7 +67,7 @@ internal static class VmCommands
             await output.WriteLineAsync($"created task={accepted.TaskId} status={accepted.Status}");
             if (parse.GetValue(wait))
             {
-                var task = await WaitTaskAsync(client, accepted.TaskId, Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
+                var task = await TaskWaiter.WaitAsync(client, accepted.TaskId, TaskWaiter.Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
                 var phase = (await client.SendAsync<Vm>(HttpMethod.Get, $"/v1/vms/{name}", null, cancellationToken)).Status.Phase;
                 await output.WriteLineAsync($"vm {phase} task={task.Id}");
             }
@@ -149,7 +147,7 @@ internal static class VmCommands
             await output.WriteLineAsync($"deleted task={accepted.TaskId} status={accepted.Status}");
             if (parse.GetValue(wait))
             {
-                var task = await WaitTaskAsync(client, accepted.TaskId, Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
+                var task = await TaskWaiter.WaitAsync(client, accepted.TaskId, TaskWaiter.Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
                 await output.WriteLineAsync($"vm deleted task={task.Id}");
             }
         }));
@@ -178,7 +176,7 @@ internal static class VmCommands
                 await output.WriteLineAsync($"{verb} task={accepted.TaskId} status={accepted.Status}");
                 if (parse.GetValue(wait))
                 {
-                    var task = await WaitTaskAsync(client, accepted.TaskId, Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
+                    var task = await TaskWaiter.WaitAsync(client, accepted.TaskId, TaskWaiter.Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
                     var phase = (await client.SendAsync<Vm>(HttpMethod.Get, $"/v1/vms/{name}", null, cancellationToken)).Status.Phase;
                     await output.WriteLineAsync($"vm {phase} task={task.Id}");
                 }
@@ -211,41 +209,6 @@ internal static class VmCommands
         vm.Subcommands.Add(console);
 
         return vm;
-    }
-
-    private static TimeSpan Timeout(ParseResult parse, Option<string> option) =>
-        ConfigValues.TryParseDuration(parse.GetValue(option)!, out var value) && value > TimeSpan.Zero
-            ? value
-            : throw new CliException($"usage: --wait-timeout \"{parse.GetValue(option)}\" is not a duration (e.g. 90s, 5m)");
-
-    /// <summary>Polls a task (1 s, doubling to 5 s), a dot per poll on stderr, until it ends; failure and timeout are errors.</summary>
-    private static async Task<TaskInfo> WaitTaskAsync(ApiClient client, Guid id, TimeSpan timeout, TextWriter progress, CancellationToken cancellationToken)
-    {
-        var deadline = DateTimeOffset.UtcNow + timeout;
-        var delay = TimeSpan.FromSeconds(1);
-        while (true)
-        {
-            var task = await client.SendAsync<TaskInfo>(HttpMethod.Get, $"/v1/tasks/{id}", null, cancellationToken);
-            switch (task.Status)
-            {
-                case TaskState.Success:
-                    await progress.WriteLineAsync();
-                    return task;
-                case TaskState.Failed or TaskState.Cancelled:
-                    await progress.WriteLineAsync();
-                    throw new CliException($"task {id} {task.Status.ToString().ToLowerInvariant()}: {task.Error?.Code ?? "cancelled"}: {task.Error?.Message ?? "cancelled"}");
-            }
-
-            if (DateTimeOffset.UtcNow + delay > deadline)
-            {
-                await progress.WriteLineAsync();
-                throw new CliException($"request_timeout: task {id} still {task.Status.ToString().ToLowerInvariant()} after {timeout.TotalSeconds:F0} s (--wait-timeout); it goes on: otherix task get {id} is not built yet, use GET /v1/tasks/{id}");
-            }
-
-            await progress.WriteAsync('.');
-            await Task.Delay(delay, cancellationToken);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-        }
     }
 }
 

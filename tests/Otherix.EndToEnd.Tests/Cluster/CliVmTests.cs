@@ -47,12 +47,27 @@ public sealed class CliVmTests
         Assert.That(missing.Exit, Is.EqualTo(1));
         Assert.That(missing.Output.Trim(), Is.EqualTo("error: api_error: vm_not_found: VM no-such-vm not found"));
 
+        var yaml = await OtherixAsync("vm", "get", name, "-o", "yaml");
+        Assert.That(yaml.Output, Does.StartWith($"apiVersion: otherix/v1\nkind: VM\nmetadata:\n  name: {name}\nspec:\n  imageURL: {image}\n"));
+
         var unforced = await OtherixAsync("vm", "delete", name);
         Assert.That(unforced.Exit, Is.EqualTo(1));
         Assert.That(unforced.Output, Does.Contain("--force"));
         var deleted = await OtherixAsync("vm", "delete", name, "--force", "--wait");
         Assert.That(deleted.Exit, Is.Zero, deleted.Output);
         Assert.That(deleted.Output, Does.Match(@"deleted task=\S+ status=pending").And.Match(@"vm deleted task="));
+        Assert.That((await FixtureVm.VirshAsync("list", "--all", "--name")).StandardOutput, Does.Not.Contain($"otx-{name}"));
+
+        // The projected manifest creates the VM again, and delete -f removes it.
+        using var manifests = new TempDirectory("otx-e2e-manifest-");
+        var manifest = Path.Combine(manifests.Path, "vm.yaml");
+        await File.WriteAllTextAsync(manifest, yaml.Output);
+        var applied = await OtherixAsync("create", "-f", manifest, "--wait");
+        Assert.That(applied.Exit, Is.Zero, applied.Output);
+        Assert.That(applied.Output, Does.Match($@"vm/{name} running task=[0-9a-f-]{{36}}"));
+        var removed = await OtherixAsync("delete", "-f", manifest, "--force");
+        Assert.That(removed.Exit, Is.Zero, removed.Output);
+        Assert.That(removed.Output, Does.Contain($"vm/{name} deleted"));
         Assert.That((await FixtureVm.VirshAsync("list", "--all", "--name")).StandardOutput, Does.Not.Contain($"otx-{name}"));
 
         // --wait on a task that fails: its code and message, exit 1.
