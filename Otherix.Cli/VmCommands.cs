@@ -118,16 +118,18 @@ internal static class VmCommands
             await output.WriteLineAsync($"""
                 id: {v.Id}
                 name: {v.Name}
-                status: {v.Status.Phase}{(v.Status.Reason is { } r ? $" ({r}{(v.Status.Message is { } m ? $": {m}" : "")})" : "")}
-                desired_phase: {v.DesiredPhase}
-                node: {v.Node}
-                pool: {v.Pool}
+                owner_id: {v.OwnerId}
                 image_url: {v.ImageUrl}
                 image_format: {v.ImageFormat ?? "-"}
+                pool: {v.Pool}
+                node: {v.Node}
                 architecture: {v.Architecture}
                 vcpus: {v.Vcpus}
                 memory_mb: {v.MemoryMb}
+                status: {v.Status.Phase}{(v.Status.Reason is { } r ? $" ({r}{(v.Status.Message is { } m ? $": {m}" : "")})" : "")}
+                desired_phase: {v.DesiredPhase}
                 created_at: {v.CreatedAt:yyyy-MM-dd'T'HH:mm:ss'Z'}
+                updated_at: {v.UpdatedAt:yyyy-MM-dd'T'HH:mm:ss'Z'}
                 """);
         }));
         vm.Subcommands.Add(get);

@@ -69,16 +69,18 @@ public sealed class CliOutputTests
         Assert.That(Run("vm", "get", "demo-vm").Out, Is.EqualTo($"""
             id: {VmId}
             name: demo-vm
-            status: running
-            desired_phase: running
-            node: node-a
-            pool: default
+            owner_id: 01a2424c-0000-7000-8000-0000000000aa
             image_url: http://127.0.0.1:9/images/debian-12.qcow2
             image_format: qcow2
+            pool: default
+            node: node-a
             architecture: amd64
             vcpus: 2
             memory_mb: 2048
+            status: running
+            desired_phase: running
             created_at: 2026-12-04T18:00:00Z
+            updated_at: 2026-12-04T18:00:00Z
 
             """));
         Assert.That(Run("vm", "get", "demo-vm", "-o", "json").Out, Is.EqualTo(Json(DemoVm) + "\n"), "the server's answer, unchanged");
