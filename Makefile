@@ -8,7 +8,7 @@ export DOTNET_NOLOGO := 1
 
 
 # bin/<name> links into bin/.lib/<name>/, one publish folder per program.
-.PHONY: help host dev bench cli-docs build build-api build-agent build-cli bin bindings test fixture fixture-cloud etcd-reset clean
+.PHONY: help host dev local-dev-start dev-stop bootstrap-dev seed-dev deploy-dev clean-dev status publish bench cli-docs build build-api build-agent build-cli bin bindings test fixture fixture-cloud etcd-reset clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -16,7 +16,28 @@ help: ## list the targets
 host: ## install and start libvirt + QEMU, report KVM or TCG (root; idempotent)
 	@$(if $(filter 0,$(shell id -u)),,sudo) tools/host/setup.sh
 
-dev: host bin ## set up this host, build bin/, and say what runs locally so far
+dev: host bin fixture ## the whole dev cluster on this machine: host, bin/, control plane, agent, node ready, CLI (re-runnable)
+	@dev/scripts/local-dev-start.sh
+
+local-dev-start: ## start control plane + agent + CLI cluster + fixture file server (bin/ must be built)
+	@dev/scripts/local-dev-start.sh
+
+dev-stop: ## stop what local-dev-start started (PID files or units, never by name); state stays
+	@dev/scripts/dev-stop.sh
+
+bootstrap-dev: ## stage the agent host (Lima VM on macOS; libvirt, agent and .local/agent on Linux); does not start it
+	@dev/scripts/bootstrap-dev.sh
+
+seed-dev: ## join the dev agent: CLI cluster, join token, bootstrap files, start the agent, wait for node-dev
+	@dev/scripts/seed-dev.sh
+
+deploy-dev: ## rebuild and restart the dev agent; certificate untouched, node stays ready
+	@dev/scripts/deploy-dev.sh
+
+clean-dev: ## remove the dev agent (config, bootstrap files, certificate; the Lima VM on macOS)
+	@dev/scripts/clean-dev.sh
+
+status: ## what runs on this machine
 	@tools/dev/status.sh
 
 build: ## compile the solution (warnings are errors)
@@ -43,6 +64,9 @@ build-agent: ## publish bin/otherix-agent
 	$(call publish,otherix-agent,Otherix.Agent)
 
 bin: build-cli build-api build-agent ## publish all three programs into bin/
+
+publish: ## self-contained bundles for hosts without .NET: dist/<rid>/{otherix,otherix-api,otherix-agent (+ templates)}
+	@tools/dev/publish.sh $(RID)
 
 bindings: ## regenerate Otherix.Native/Generated from the installed libvirt headers
 	$(DOTNET) run --project tools/Otherix.Bindgen -c $(CONFIG) -- --out Otherix.Native/Generated

@@ -40,6 +40,9 @@ packages=(
   genisoimage xorriso libxml2-utils socat
   # fixture guest image builder (tools/fixture)
   busybox-static syslinux syslinux-common mtools dosfstools fdisk cpio xz-utils kmod make curl
+  # the dev scripts (dev/scripts: jq reads the CLI's json; busybox httpd serves the fixture image),
+  # their lint (shellcheck) and make bench (python3 picks free ports)
+  jq shellcheck python3
 )
 
 missing=()
