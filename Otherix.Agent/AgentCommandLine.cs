@@ -23,10 +23,14 @@ public static class AgentCommandLine
         var command = "serve";
         string? configPath = null;
         var force = false;
+        var checkOnly = false;
         for (var i = 0; i < args.Count; i++)
         {
             switch (args[i])
             {
+                case "--check-config":
+                    checkOnly = true;
+                    break;
                 case "--version":
                     await stdout.WriteLineAsync(Version);
                     return 0;
@@ -59,6 +63,18 @@ public static class AgentCommandLine
         {
             await stderr.WriteLineAsync($"otherix-agent: {e.Message}");
             return 2;
+        }
+
+        if (checkOnly)
+        {
+            if (!ListenAddress.TryParse(config.Server.Listen, out var listen) || !System.Net.IPAddress.TryParse(listen!.Host, out _))
+            {
+                await stderr.WriteLineAsync($"otherix-agent: {configFile}: server.listen \"{config.Server.Listen}\": the host must be an IP address");
+                return 2;
+            }
+
+            await stdout.WriteLineAsync($"otherix-agent: configuration {configFile} is valid");
+            return 0;
         }
 
         var layout = new AgentLayout(Path.GetDirectoryName(Path.GetFullPath(configFile))!, config.StateDir.Length > 0 ? config.StateDir : defaults.StateDirectory);
@@ -203,6 +219,7 @@ public static class AgentCommandLine
 
         Usage: otherix-agent [serve] [--config <agent.yaml>]       bootstrap if needed, then heartbeat
                otherix-agent bootstrap [--force] [--config <file>] only obtain the node certificate
+               otherix-agent --check-config [--config <file>]      check the configuration and exit
                otherix-agent --version | --help
 
         Files (as root; otherwise everything under ~/.config/otherix/):

@@ -36,10 +36,14 @@ public static class ControlPlane
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
         string? configPath = null;
+        var checkOnly = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
+                case "--check-config":
+                    checkOnly = true;
+                    break;
                 case "-h" or "--help":
                     await stdout.WriteLineAsync(Help);
                     return 0;
@@ -71,6 +75,12 @@ public static class ControlPlane
         {
             await stderr.WriteLineAsync($"otherix-api: {e.Message}");
             return 2;
+        }
+
+        if (checkOnly)
+        {
+            await stdout.WriteLineAsync($"otherix-api: configuration {configPath ?? "(defaults)"} is valid");
+            return 0;
         }
 
         WebApplication app;
@@ -275,11 +285,12 @@ public static class ControlPlane
     private static string Help => $"""
         otherix-api {Version}: the Otherix control plane (REST API, state, task workers).
 
-        Usage: otherix-api [--config <api.yaml>] [--version | --help]
+        Usage: otherix-api [--config <api.yaml>] [--check-config] [--version | --help]
 
         --config <file>   YAML configuration (see docs/api.md, "Configuration"); without it, defaults.
                           Any key can be overridden with OTHERIX_<SECTION>__<KEY>, e.g.
                           OTHERIX_AUTH__JWT_ACCESS_TTL=30m, OTHERIX_SERVER__LISTEN=127.0.0.1:8080.
+        --check-config    load and check the configuration (and the environment), print the verdict, exit.
 
         First start only: OTHERIX_BOOTSTRAP_ADMIN_EMAIL and OTHERIX_BOOTSTRAP_ADMIN_PASSWORD (both or neither)
         create the first admin user.

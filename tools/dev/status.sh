@@ -1,33 +1,33 @@
 #!/usr/bin/env bash
-# What `make dev` leaves running on this host, and what is not built yet.
+# make status: what the dev pipeline has running on this machine, and what is built.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+# shellcheck source=dev/scripts/common.sh
+source "$(dirname "$0")/../../dev/scripts/common.sh"
+cd "$OTX_ROOT" || exit 1
 
-ok()   { printf '  %-22s %s\n' "$1" "$2"; }
+row() { printf '  %-22s %s\n' "$1" "$2"; }
 
 echo "otherix dev environment:"
 if virsh -c qemu:///system version >/dev/null 2>&1; then
-  ok "libvirtd" "answers on qemu:///system"
+  row "libvirtd" "answers on qemu:///system"
 else
-  ok "libvirtd" "NOT reachable (run: sudo tools/host/setup.sh)"
+  row "libvirtd" "NOT reachable (make host)"
 fi
 image=.cache/fixture/otherix-fixture.qcow2
-[ -f "$image" ] && ok "fixture image" "$image" || ok "fixture image" "not built (make fixture)"
+if [ -f "$image" ]; then row "fixture image" "$image"; else row "fixture image" "not built (make fixture)"; fi
 for p in otherix otherix-api otherix-agent; do
-  if [ -x "bin/$p" ]; then ok "bin/$p" "built"; else ok "bin/$p" "not built (make bin)"; fi
+  if [ -x "bin/$p" ]; then row "bin/$p" "built"; else row "bin/$p" "not built (make bin)"; fi
 done
-cat <<'TXT'
-
-Built, exercised by the tests: the control plane (login, users, tokens, RBAC, tasks, nodes,
-pools, VMs, console; docs/api.md, docs/vms.md), the agent daemon (bootstrap, heartbeat, gRPC over
-the libvirt engine; docs/agent.md, docs/security.md) and `otherix node join-token create`.
-Try the control plane:
-  OTHERIX_BOOTSTRAP_ADMIN_EMAIL=admin@otherix.local OTHERIX_BOOTSTRAP_ADMIN_PASSWORD='correct-horse-battery-staple' \
-    ./bin/otherix-api --config dev/config/api.yaml        (state in .local/control; make etcd-reset wipes it)
-then join this host as a node with bin/otherix node join-token create and bin/otherix-agent (docs/security.md).
-
-Not built yet, so `make dev` does not start them:
-  the other CLI command groups (vm, pool, cluster, config)  (issue: CLI)
-  one-command local cluster with a ready node              (issue: local cluster / dev pipeline)
-Run the tests with: make test
-TXT
+for name in api agent files; do
+  if service_running "$name"; then
+    if has_systemd; then row "$name" "running (unit otherix-dev-$name)"; else row "$name" "running (pid $(cat "$RUN_DIR/$name.pid"), log ${LOG_DIR#"$OTX_ROOT"/}/$name.log)"; fi
+  else
+    row "$name" "stopped"
+  fi
+done
+if [ -x "$CLI" ] && curl -sf "$DEV_SERVER/readyz" >/dev/null 2>&1; then
+  echo
+  otx node list </dev/null 2>&1 | sed 's/^/  /'
+fi
+echo
+echo "Start everything: make dev (or make local-dev-start once bin/ is built); stop: make dev-stop."

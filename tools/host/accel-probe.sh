@@ -13,7 +13,7 @@ image=${1:-${OTHERIX_FIXTURE_IMAGE:-$here/../../.cache/fixture/otherix-fixture.q
 verdict() { echo "accel-probe: $2" >&2; echo "$1"; exit 0; }
 
 [ -e /dev/kvm ] || verdict tcg "/dev/kvm is missing"
-[ -r /dev/kvm ] && [ -w /dev/kvm ] || verdict tcg "/dev/kvm is not accessible to $(id -un)"
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then verdict tcg "/dev/kvm is not accessible to $(id -un)"; fi
 [ -f "$image" ] || verdict tcg "no probe image at $image (build it: make fixture); assuming TCG"
 command -v qemu-system-x86_64 >/dev/null || verdict tcg "qemu-system-x86_64 is missing"
 

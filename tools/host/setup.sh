@@ -27,8 +27,8 @@ die() { echo "setup: error: $*" >&2; exit 1; }
 command -v apt-get >/dev/null || die "only apt-based hosts (Debian 12, Ubuntu 24.04) are supported"
 
 case "$(uname -m)" in
-  x86_64)  qemu_pkg=qemu-system-x86; qemu_bin=qemu-system-x86_64 ;;
-  aarch64) qemu_pkg=qemu-system-arm; qemu_bin=qemu-system-aarch64 ;;
+  x86_64)  qemu_pkg=qemu-system-x86 ;;
+  aarch64) qemu_pkg=qemu-system-arm ;;
   *) die "unsupported architecture $(uname -m)" ;;
 esac
 
