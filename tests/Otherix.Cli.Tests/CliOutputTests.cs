@@ -1,5 +1,3 @@
-using System.Collections;
-using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -50,18 +48,7 @@ public sealed class CliOutputTests
 
     private static (int Exit, string Out, string Err) Run(params string[] args) => RunWith(new Router(Answers), args);
 
-    private static (int Exit, string Out, string Err) RunWith(HttpMessageHandler? handler, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var env = new Hashtable
-        {
-            ["OTHERIX_SERVER"] = "http://127.0.0.1:8080", ["OTHERIX_API_TOKEN"] = "otx_test",
-            ["OTHERIX_CONFIG"] = Path.Combine(Path.GetTempPath(), "otx-no-such-dir", "config"),
-        };
-        var exit = CliApp.Build(env, handler).Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Out, string Err) RunWith(HttpMessageHandler? handler, params string[] args) => CliRunner.Run(CliRunner.Env(), handler, args);
 
     [Test]
     public void VmGet_InEveryFormat()

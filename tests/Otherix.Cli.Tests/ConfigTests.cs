@@ -1,5 +1,4 @@
 using System.Collections;
-using System.CommandLine;
 using System.Net;
 using System.Text;
 using Otherix.Testing;
@@ -39,13 +38,7 @@ public sealed class ConfigTests
         }
     }
 
-    private static (int Exit, string Out, string Err) Run(IDictionary env, HttpMessageHandler? handler, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = CliApp.Build(env, handler).Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Out, string Err) Run(IDictionary env, HttpMessageHandler? handler, params string[] args) => CliRunner.Run(env, handler, args);
 
     private Hashtable Env(params (string Key, string Value)[] extra)
     {

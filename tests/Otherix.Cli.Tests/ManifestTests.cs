@@ -1,5 +1,3 @@
-using System.Collections;
-using System.CommandLine;
 using System.Net;
 using System.Text;
 using Otherix.Testing;
@@ -48,14 +46,7 @@ public sealed class ManifestTests
         }
     }
 
-    private static (int Exit, string Out, string Err) Run(HttpMessageHandler handler, params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var env = new Hashtable { ["OTHERIX_SERVER"] = "http://127.0.0.1:8080", ["OTHERIX_API_TOKEN"] = "otx_test", ["OTHERIX_CONFIG"] = "/nonexistent/config" };
-        var exit = CliApp.Build(env, handler).Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Out, string Err) Run(HttpMessageHandler handler, params string[] args) => CliRunner.Run(CliRunner.Env(), handler, args);
 
     [Test]
     public async Task Create_SendsPoolsFirst_OneRequestPerNode_ThenVms_WithTheirUserData()

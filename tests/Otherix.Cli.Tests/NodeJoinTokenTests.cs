@@ -1,5 +1,4 @@
 using System.Collections;
-using System.CommandLine;
 using System.Net;
 using System.Text;
 
@@ -24,18 +23,11 @@ public sealed class NodeJoinTokenTests
          "created_at":"2026-12-04T18:54:39Z","token":"otx_join_abc","ca_fingerprint":"sha256:b0a9"}
         """;
 
-    private static (int Exit, string Out, string Err) Run(string[] args, IDictionary env, HttpMessageHandler? handler = null)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var exit = CliApp.Build(env, handler).Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static readonly string NoConfig = CliRunner.NoConfig;
 
-    // Never the developer's own ~/.otherix/config.
-    private static readonly string NoConfig = Path.Combine(Path.GetTempPath(), "otx-no-such-dir", "config");
+    private static (int Exit, string Out, string Err) Run(string[] args, IDictionary env, HttpMessageHandler? handler = null) => CliRunner.Run(env, handler, args);
 
-    private static Hashtable Env() => new() { ["OTHERIX_SERVER"] = "http://127.0.0.1:8080", ["OTHERIX_API_TOKEN"] = "otx_test", ["OTHERIX_CONFIG"] = NoConfig };
+    private static Hashtable Env() => CliRunner.Env();
 
     [Test]
     public void Create_SendsTheTtlInSeconds_AndPrintsTokenFingerprintAndWhatToDoWithThem()
