@@ -41,6 +41,8 @@ public sealed class AgentCommandLineTests
     public async Task NotBootstrappedAndNothingConfigured_SaysWhatIsMissing()
     {
         using var dir = new Otherix.Testing.TempDirectory("otx-agent-");
+        // Its own state directory: the host's default (/var/lib/otherix as root) may hold a dev agent's certificate.
+        await File.WriteAllTextAsync(Path.Combine(dir.Path, "agent.yaml"), $"state_dir: {dir.Path}/state\n");
         var stderr = new StringWriter();
 
         var exit = await AgentCommandLine.RunAsync(["--config", Path.Combine(dir.Path, "agent.yaml")], new Hashtable(), new StringWriter(), stderr);
