@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Cryptography;
 using System.Text;
-using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using Otherix.Api.Errors;
 using Otherix.Api.Json;

@@ -33,7 +33,7 @@ public static class CliApp
         globals.Output.AcceptOnlyFromAmong("text", "table", "json", "yaml");
         var root = new RootCommand(
             "otherix: manage virtual machines on a fleet of Linux hosts through the Otherix control plane.\n" +
-            "Endpoint and token come from --endpoint/--token or $OTHERIX_SERVER/$OTHERIX_API_TOKEN.\n" +
+            "Endpoint and token: --endpoint/--token, else $OTHERIX_SERVER/$OTHERIX_API_TOKEN, else the config file's cluster.\n" +
             "Start with: otherix config add cluster --name dev --server http://localhost:8080 --login admin@otherix.local\n" +
             "Docs: docs/cli.md (guide), docs/cli-reference.md (every command's --help).");
         root.Options.Add(globals.Endpoint);
