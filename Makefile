@@ -8,7 +8,7 @@ export DOTNET_NOLOGO := 1
 
 
 # bin/<name> links into bin/.lib/<name>/, one publish folder per program.
-.PHONY: help host dev local-dev-start dev-stop bootstrap-dev seed-dev deploy-dev clean-dev status publish bench cli-docs build build-api build-agent build-cli bin bindings test fixture fixture-cloud etcd-reset clean
+.PHONY: help host dev lima-ensure-one local-dev-start dev-stop bootstrap-dev seed-dev deploy-dev clean-dev status publish bench cli-docs build build-api build-agent build-cli bin bindings test fixture fixture-cloud etcd-reset clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -36,6 +36,9 @@ deploy-dev: ## rebuild and restart the dev agent; certificate untouched, node st
 
 clean-dev: ## remove the dev agent (config, bootstrap files, certificate; the Lima VM on macOS)
 	@dev/scripts/clean-dev.sh
+
+lima-ensure-one: ## macOS: create/start the otherix-dev Lima VM (nested virtualization only on Apple M3+ with macOS 15+)
+	@dev/scripts/lima.sh ensure
 
 status: ## what runs on this machine
 	@tools/dev/status.sh

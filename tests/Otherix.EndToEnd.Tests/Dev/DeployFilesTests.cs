@@ -114,4 +114,70 @@ public sealed class DeployFilesTests
         Assert.That(result.ExitCode, Is.Zero, result.StandardError);
         Assert.That(result.StandardOutput.Trim(), Is.EqualTo(expected));
     }
+
+    /// <summary>dev/scripts/lima.sh with stubbed limactl, sysctl and sw_vers: the calls it makes, in order.</summary>
+    private static async Task<string> LimaAsync(string chip, string macos, string status, params string[] args)
+    {
+        using var dir = new TempDirectory("otx-lima-");
+        var log = Path.Combine(dir.Path, "calls.log");
+        var stubs = new Dictionary<string, string>
+        {
+            ["sysctl"] = $"echo '{chip}'",
+            ["sw_vers"] = $"echo '{macos}'",
+            // Records each call; what a `cat >` in the VM would read is recorded too.
+            ["limactl"] = $$"""
+                echo "limactl $*" >> {{log}}
+                case "$*" in
+                  list*) echo '{{status}}' ;;
+                  *"cat >"*) sed 's/^/  stdin: /' >> {{log}} ;;
+                  *"uname -m"*) echo aarch64 ;;
+                esac
+                """,
+        };
+        foreach (var (name, body) in stubs)
+        {
+            var stub = Path.Combine(dir.Path, name);
+            await File.WriteAllTextAsync(stub, $"#!/bin/sh\n{body}\n");
+            File.SetUnixFileMode(stub, (UnixFileMode)0b111_101_101);
+        }
+
+        var result = await CommandRunner.RunAsync(
+            "bash", ["-c", $"PATH={dir.Path}:$PATH {Repo("dev", "scripts", "lima.sh")} {string.Join(' ', args)} </dev/null"], TimeSpan.FromSeconds(30));
+        Assert.That(result.ExitCode, Is.Zero, result.StandardOutput + result.StandardError);
+        return File.Exists(log) ? await File.ReadAllTextAsync(log) : "";
+    }
+
+    [Test]
+    public async Task LimaEnsure_CreatesTheVmWithNestedVirtualizationOnlyWhereItWorks_AndStartsAStoppedOne()
+    {
+        Assert.That(await LimaAsync("Apple M3 Pro", "15.1", "", "ensure"), Is.EqualTo(
+            "limactl list --format {{.Status}} otherix-dev\nlimactl create --name otherix-dev --set .nestedVirtualization=true dev/lima/otherix-dev.yaml\nlimactl start otherix-dev\n"));
+        Assert.That(await LimaAsync("Apple M1", "15.1", "", "ensure"), Does.Contain("limactl create --name otherix-dev dev/lima/otherix-dev.yaml\n"));
+        Assert.That(await LimaAsync("Apple M3 Pro", "15.1", "Stopped", "ensure"), Does.EndWith("limactl start otherix-dev\n").And.Not.Contain("create"));
+        Assert.That(await LimaAsync("Apple M3 Pro", "15.1", "Running", "ensure"), Does.Not.Contain("start").And.Not.Contain("create"));
+    }
+
+    [Test]
+    public async Task LimaSeed_WritesTheTokenOwnerOnly_AndTheEnvFile_ThenRestartsTheAgent()
+    {
+        var calls = await LimaAsync("Apple M3", "15.0", "Running", "seed", "otx_join_abc", "sha256:b0a9", "node-dev", "https://host.lima.internal:8443");
+
+        Assert.That(calls, Is.EqualTo("""
+            limactl shell otherix-dev sudo bash -c umask 077; cat > '/etc/otherix/bootstrap-token' && chmod 0600 '/etc/otherix/bootstrap-token'
+              stdin: otx_join_abc
+            limactl shell otherix-dev sudo bash -c umask 077; cat > '/etc/otherix/bootstrap.env' && chmod 0644 '/etc/otherix/bootstrap.env'
+              stdin: OTHERIX_BOOTSTRAP__CP_URL=https://host.lima.internal:8443
+              stdin: OTHERIX_BOOTSTRAP__CA_FINGERPRINT=sha256:b0a9
+              stdin: OTHERIX_BOOTSTRAP__NODE_NAME=node-dev
+            limactl shell otherix-dev sudo systemctl restart otherix-agent
+
+            """));
+    }
+
+    [Test]
+    public async Task LimaClean_StopsAndDeletesTheVm_OrSaysThereIsNone()
+    {
+        Assert.That(await LimaAsync("Apple M2", "14.0", "Running", "clean"), Does.EndWith("limactl stop otherix-dev\nlimactl delete otherix-dev\n"));
+        Assert.That(await LimaAsync("Apple M2", "14.0", "", "clean"), Does.Not.Contain("delete"));
+    }
 }
