@@ -1,9 +1,13 @@
 namespace Otherix.Api.Pools;
 
-/// <summary>One pool instance (a pool name on one node).</summary>
+/// <summary>
+/// One pool instance (a pool name on one node). <see cref="AvailableBytesEffective"/> is the last
+/// report's <see cref="AvailableBytes"/> minus the declared disk size (<c>disk_gib</c>) of the VMs
+/// placed on this instance since that report, which it has not seen yet; null until a first report.
+/// </summary>
 public sealed record StoragePool(
     Guid Id, string Name, string Node, string Type, string Path, string ReconciliationStatus, string? ReconciliationError,
-    long? CapacityBytes, long? AvailableBytes, DateTimeOffset? ReportedAt, bool IsClusterDefault, IReadOnlyList<PoolImage> Images,
+    long? CapacityBytes, long? AvailableBytes, long? AvailableBytesEffective, DateTimeOffset? ReportedAt, bool IsClusterDefault, IReadOnlyList<PoolImage> Images,
     DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
 /// <summary>An image in a pool's cache, as the agent reported it.</summary>

@@ -54,18 +54,34 @@ public sealed class PoolsModule : ICarterModule
     }
 
     /// <summary>API view of an instance.</summary>
-    internal static StoragePool ToApi(PoolRecord p, string? defaultPool, bool withImages = true) => new(
-        p.Id, p.Name, p.NodeName, p.Type, p.Path, p.Status, p.Error, p.CapacityBytes, p.AvailableBytes, UserMapping.Utc(p.ReportedAt),
+    internal static StoragePool ToApi(IStateStore store, PoolRecord p, string? defaultPool, bool withImages = true) => new(
+        p.Id, p.Name, p.NodeName, p.Type, p.Path, p.Status, p.Error, p.CapacityBytes, p.AvailableBytes,
+        p.AvailableBytes is { } available ? available - UnreportedDiskBytes(store, p) : null, UserMapping.Utc(p.ReportedAt),
         p.Name == defaultPool,
         withImages ? JsonSerializer.Deserialize<List<PoolImage>>(p.ImagesJson, ApiJson.Options) ?? [] : [],
         UserMapping.Utc(p.CreatedAt)!.Value, UserMapping.Utc(p.UpdatedAt)!.Value);
+
+    /// <summary>The declared disk sizes of the VMs placed on <paramref name="pool"/> after its last report.</summary>
+    private static long UnreportedDiskBytes(IStateStore store, PoolRecord pool)
+    {
+        long bytes = 0;
+        Guid? after = null;
+        do
+        {
+            var page = store.Vms.List(new VmFilter(Pool: pool.Name, Node: pool.NodeName), after, Paging.MaxLimit);
+            bytes += page.Items.Where(v => pool.ReportedAt is null || v.CreatedAt > pool.ReportedAt).Sum(v => (long)(v.DiskGib ?? 0) << 30);
+            after = page.After;
+        }
+        while (after is not null);
+        return bytes;
+    }
 
     private static IResult List(HttpContext context, IStateStore store)
     {
         var paging = Paging.From(context.Request);
         var node = context.Request.Query["node"].FirstOrDefault();
         var defaultPool = store.Settings.Find(DefaultPoolSetting);
-        return Results.Ok(Paging.Response(store.Pools.List(node, paging.After, paging.Limit), p => ToApi(p, defaultPool)));
+        return Results.Ok(Paging.Response(store.Pools.List(node, paging.After, paging.Limit), p => ToApi(store, p, defaultPool)));
     }
 
     private static IResult Get(string id, IStateStore store)
@@ -73,13 +89,13 @@ public sealed class PoolsModule : ICarterModule
         var defaultPool = store.Settings.Find(DefaultPoolSetting);
         if (Guid.TryParse(id, out var uuid))
         {
-            return Results.Ok(ToApi(store.Pools.Find(uuid) ?? throw ApiException.NotFound($"pool {id}"), defaultPool));
+            return Results.Ok(ToApi(store, store.Pools.Find(uuid) ?? throw ApiException.NotFound($"pool {id}"), defaultPool));
         }
 
         var instances = store.Pools.FindByName(id);
         return instances.Count == 0
             ? throw ApiException.NotFound($"pool {id}")
-            : Results.Ok(new PoolConceptView(id, instances[0].Type, id == defaultPool, instances.Select(p => ToApi(p, defaultPool)).ToList()));
+            : Results.Ok(new PoolConceptView(id, instances[0].Type, id == defaultPool, instances.Select(p => ToApi(store, p, defaultPool)).ToList()));
     }
 
     private static async Task<IResult> CreateAsync(HttpContext context, IStateStore store, ApiConfig config, TimeProvider time)
@@ -116,7 +132,7 @@ public sealed class PoolsModule : ICarterModule
             throw ApiException.Conflict("duplicate", $"pool {pool.Name} already exists on node {node.Name}");
         }
 
-        return Results.Created($"/v1/storage-pools/{pool.Id}", ToApi(pool, store.Settings.Find(DefaultPoolSetting)));
+        return Results.Created($"/v1/storage-pools/{pool.Id}", ToApi(store, pool, store.Settings.Find(DefaultPoolSetting)));
     }
 
     private static PoolRecord FindInstance(IStateStore store, string id, string? node)

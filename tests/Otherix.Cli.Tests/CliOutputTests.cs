@@ -20,7 +20,7 @@ public sealed class CliOutputTests
         2, 2048, null, new VmStatusView("running", null, null), "running", null, Created, Created);
 
     private static StoragePool Pool(string node, string path, string suffix) => new(
-        Guid.Parse($"01a2424c-0000-7000-8000-0000000000{suffix}"), "fast", node, "local_dir", path, "ready", null, 100L << 30, 80L << 30, Created, false,
+        Guid.Parse($"01a2424c-0000-7000-8000-0000000000{suffix}"), "fast", node, "local_dir", path, "ready", null, 100L << 30, 80L << 30, node == "node-a" ? 70L << 30 : 80L << 30, Created, false,
         [new PoolImage("debian-12.qcow2", "ab12", 300L << 20)], Created, Created);
 
     /// <summary>Answers GETs by path and query from a table; remembers nothing else.</summary>
@@ -142,12 +142,15 @@ public sealed class CliOutputTests
     }
 
     [Test]
-    public void PoolList_Table_HumanizesSizesAndAges()
+    public void PoolList_Table_HumanizesSizesAndAges_AndShowsTheEffectiveFreeSpace()
     {
         var output = Run("pool", "list").Out;
 
-        Assert.That(output, Does.StartWith("NAME  NODE    TYPE       PATH    STATUS  AVAILABLE  DEFAULT  AGE\nfast  node-a  local_dir  /srv/a  ready   80.0GiB             "));
-        Assert.That(output.Split('\n')[1], Does.Match(@"\s\d+[smhd]$"), "AGE humanized");
+        var lines = output.Split('\n');
+        Assert.That(lines[0], Does.Match(@"^NAME  NODE    TYPE       PATH    STATUS  AVAILABLE\s+DEFAULT  AGE$"));
+        Assert.That(lines[1], Does.StartWith("fast  node-a  local_dir  /srv/a  ready   80.0GiB (effective 70.0GiB free)  "));
+        Assert.That(lines[2], Does.Match(@"^fast  node-b  local_dir  /srv/b  ready   80.0GiB\s+\d+[smhd]$"), "no suffix when nothing is pending");
+        Assert.That(lines[1], Does.Match(@"\s\d+[smhd]$"), "AGE humanized");
     }
 
     [Test]

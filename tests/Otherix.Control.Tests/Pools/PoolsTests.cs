@@ -40,6 +40,28 @@ public sealed class PoolsTests
         Assert.That(fast.Instances.Single().ReconciliationError, Is.EqualTo("permission denied"));
     }
 
+    [Test]
+    public async Task EffectiveAvailable_SubtractsTheDisksOfVmsPlacedSinceTheLastReport_UntilTheNextOne()
+    {
+        await using var api = await StartAsync();
+        var admin = await api.TokenForAsync(Role.Admin);
+        using var cert = await NodeTestKit.JoinNodeAsync(api, "node-a");
+        var report = new PoolReport { Name = "default", ReconciliationStatus = "ready", CapacityBytes = 200L << 30, AvailableBytes = 100L << 30 };
+        await NodeTestKit.HeartbeatAsync(api, cert, "node-a", report);
+        async Task<StoragePool> PoolAsync() => (await TestApi.ReadAsync<PoolConceptView>(await api.GetAsync("/v1/storage-pools/default", admin))).Instances.Single();
+        var before = await PoolAsync();
+
+        using var created = await api.PostAsync("/v1/vms", new { name = "big", image_url = "http://127.0.0.1:9/x.qcow2", arch = "amd64", vcpus = 1, memory_mb = 256, disk_gib = 10 }, admin);
+        Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await created.Content.ReadAsStringAsync());
+        var pending = await PoolAsync();
+        await NodeTestKit.HeartbeatAsync(api, cert, "node-a", report);
+        var reported = await PoolAsync();
+
+        Assert.That(before.AvailableBytesEffective, Is.EqualTo(100L << 30));
+        Assert.That(pending.AvailableBytesEffective, Is.EqualTo(90L << 30), "the 10 GiB disk is not in the report yet");
+        Assert.That(reported.AvailableBytesEffective, Is.EqualTo(100L << 30), "the next report is taken as it is");
+    }
+
     [TestCase("relative/path")]
     [TestCase("/etc/otherix")]
     [TestCase("/srv/pools/../../etc")]
