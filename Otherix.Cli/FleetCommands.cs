@@ -10,6 +10,12 @@ namespace Otherix.Cli;
 internal static class FleetCommands
 {
     private static readonly string[] NodeHeaders = ["NAME", "ARCHITECTURE", "STATUS", "CORDONED", "AGE"];
+    private static readonly Dictionary<string, string> EffectiveOf = new()
+    {
+        ["cpu_cores_available"] = "cpu_cores_effective",
+        ["memory_available_mib"] = "memory_effective_mib",
+    };
+
     private static readonly string[] PoolHeaders = ["NAME", "NODE", "TYPE", "PATH", "STATUS", "AVAILABLE", "DEFAULT", "AGE"];
 
     /// <summary>Adds list/get/cordon/uncordon to the existing <paramref name="node"/> group.</summary>
@@ -48,9 +54,15 @@ internal static class FleetCommands
 
             var raw = await client.SendRawAsync(HttpMethod.Get, path, null, ct);
             using var document = System.Text.Json.JsonDocument.Parse(raw);
-            foreach (var property in document.RootElement.EnumerateObject())
+            var node = document.RootElement;
+            foreach (var property in node.EnumerateObject().Where(p => !EffectiveOf.ContainsValue(p.Name)))
             {
-                await parse.InvocationConfiguration.Output.WriteLineAsync($"{property.Name}: {property.Value}");
+                // The seed's "(effective N free)": what VMs placed since the last heartbeat will take.
+                var suffix = EffectiveOf.TryGetValue(property.Name, out var effectiveName) && node.TryGetProperty(effectiveName, out var effective)
+                    && effective.TryGetInt64(out var e) && property.Value.TryGetInt64(out var available) && e < available
+                        ? $" (effective {e} free)"
+                        : "";
+                await parse.InvocationConfiguration.Output.WriteLineAsync($"{property.Name}: {property.Value}{suffix}");
             }
         }));
         node.Subcommands.Add(get);

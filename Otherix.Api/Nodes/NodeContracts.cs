@@ -52,7 +52,8 @@ public sealed record JoinNodeResponse(Guid NodeId, string CertPem, string CaCert
 /// <summary>Node view for admins and operators.</summary>
 public sealed record Node(
     Guid Id, string Name, string Architecture, string AdvertisedEndpoint, string Status, bool Cordoned, DateTimeOffset? CordonedAt,
-    DateTimeOffset? LastHeartbeatAt, string AgentVersion, int CpuCoresTotal, int CpuCoresAvailable, long MemoryTotalMib, long MemoryAvailableMib,
+    DateTimeOffset? LastHeartbeatAt, string AgentVersion, int CpuCoresTotal, int CpuCoresAvailable, int CpuCoresEffective, long MemoryTotalMib, long MemoryAvailableMib,
+    long MemoryEffectiveMib,
     long SystemDiskTotalBytes, long SystemDiskAvailableBytes, string CpuModel, string KernelVersion, string LibvirtVersion, string QemuVersion,
     string Acceleration, NodeMigration Migration, DateTimeOffset CertNotAfter, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 

@@ -19,7 +19,7 @@ public sealed class NodesModule : ICarterModule
         var nodes = app.MapGroup("/v1/nodes").WithTags("nodes");
         nodes.MapGet("/", List).RequirePermission(Permission.NodeRead).Produces<ListResponse<Node>>()
             .WithSummary("List nodes (filters: architecture, status). Developers and viewers get the summary view.");
-        nodes.MapGet("/{name}", (string name, HttpContext context, IStateStore store) => View(context, Find(store, name)))
+        nodes.MapGet("/{name}", (string name, HttpContext context, IStateStore store) => View(context, store, Find(store, name)))
             .RequirePermission(Permission.NodeRead).Produces<Node>().WithSummary("One node by name.");
         nodes.MapPost("/{name}/cordon", (string name, IStateStore store, TimeProvider time) => SetCordon(store, name, true, time))
             .RequirePermission(Permission.NodeMaintenance).Produces<Node>().WithSummary("Stop placing new VMs on a node (idempotent).");
@@ -40,8 +40,8 @@ public sealed class NodesModule : ICarterModule
         return store.Nodes.FindByName(name) ?? throw ApiException.NotFound($"node {name}");
     }
 
-    private static IResult View(HttpContext context, NodeRecord node) =>
-        context.Caller().Role is Api.Auth.Role.Admin or Api.Auth.Role.Operator ? Results.Ok(node.ToApi()) : Results.Ok(node.ToSummary());
+    private static IResult View(HttpContext context, IStateStore store, NodeRecord node) =>
+        context.Caller().Role is Api.Auth.Role.Admin or Api.Auth.Role.Operator ? Results.Ok(node.ToApi(store)) : Results.Ok(node.ToSummary());
 
     private static IResult List(HttpContext context, IStateStore store)
     {
@@ -62,7 +62,7 @@ public sealed class NodesModule : ICarterModule
 
         var page = store.Nodes.List(architecture, status, paging.After, paging.Limit);
         return context.Caller().Role is Api.Auth.Role.Admin or Api.Auth.Role.Operator
-            ? Results.Ok(Paging.Response(page, NodeMapping.ToApi))
+            ? Results.Ok(Paging.Response(page, n => n.ToApi(store)))
             : Results.Ok(Paging.Response(page, NodeMapping.ToSummary));
     }
 
@@ -76,7 +76,7 @@ public sealed class NodesModule : ICarterModule
             store.Nodes.Update(node);
         }
 
-        return Results.Ok(Find(store, name).ToApi()); // as stored (the store keeps milliseconds)
+        return Results.Ok(Find(store, name).ToApi(store)); // as stored (the store keeps milliseconds)
     }
 
     private static IResult Delete(string name, HttpContext context, IStateStore store)

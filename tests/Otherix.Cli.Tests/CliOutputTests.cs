@@ -31,7 +31,7 @@ public sealed class CliOutputTests
             var found = answers.TryGetValue(request.RequestUri!.PathAndQuery, out var body);
             return Task.FromResult(new HttpResponseMessage(found ? HttpStatusCode.OK : HttpStatusCode.NotFound)
             {
-                Content = new StringContent(found ? Json(body!) : """{"error":{"code":"vm_not_found","message":"VM nope not found"}}""", Encoding.UTF8, "application/json"),
+                Content = new StringContent(found ? body as string ?? Json(body!) : """{"error":{"code":"vm_not_found","message":"VM nope not found"}}""", Encoding.UTF8, "application/json"),
             });
         }
     }
@@ -43,6 +43,7 @@ public sealed class CliOutputTests
         ["/v1/vms/demo-vm"] = DemoVm,
         ["/v1/vms?limit=20"] = new ListResponse<Vm>([DemoVm], new ListMeta("c-next")),
         ["/v1/storage-pools/fast"] = new PoolConceptView("fast", "local_dir", false, [Pool("node-a", "/srv/pools/fast", "b1"), Pool("node-b", "/srv/pools/fast", "b2")]),
+        ["/v1/nodes/node-a"] = """{"name":"node-a","cpu_cores_available":6,"cpu_cores_effective":4,"memory_available_mib":8000,"memory_effective_mib":8000}""",
         ["/v1/storage-pools?limit=200"] = new ListResponse<StoragePool>([Pool("node-a", "/srv/a", "b1"), Pool("node-b", "/srv/b", "b2")], new ListMeta(null)),
     };
 
@@ -151,6 +152,17 @@ public sealed class CliOutputTests
         Assert.That(lines[1], Does.StartWith("fast  node-a  local_dir  /srv/a  ready   80.0GiB (effective 70.0GiB free)  "));
         Assert.That(lines[2], Does.Match(@"^fast  node-b  local_dir  /srv/b  ready   80.0GiB\s+\d+[smhd]$"), "no suffix when nothing is pending");
         Assert.That(lines[1], Does.Match(@"\s\d+[smhd]$"), "AGE humanized");
+    }
+
+    [Test]
+    public void NodeGet_ShowsTheEffectiveFreeFigures_OnlyWhereTheyDiffer()
+    {
+        Assert.That(Run("node", "get", "node-a").Out, Is.EqualTo("""
+            name: node-a
+            cpu_cores_available: 6 (effective 4 free)
+            memory_available_mib: 8000
+
+            """));
     }
 
     [Test]

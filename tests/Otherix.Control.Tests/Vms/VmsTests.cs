@@ -26,6 +26,26 @@ public sealed class VmsTests
     private static object Vm(string name, object? extra = null) => extra ?? new { name, image_url = "http://127.0.0.1:9/fixture.qcow2", arch = "amd64", vcpus = 1, memory_mb = 256 };
 
     [Test]
+    public async Task NodeEffectiveFigures_SubtractTheVmsPlacedSinceTheLastHeartbeat()
+    {
+        await using var api = await TestApi.StartAsync(c => c with { StoragePools = c.StoragePools with { AllowedPathPrefixes = ["/srv/pools/"], DefaultPoolDir = "/srv/pools" } }, kestrel: true);
+        using var cert = await NodeTestKit.JoinNodeAsync(api, "node-a");
+        await NodeTestKit.HeartbeatAsync(api, cert, "node-a");
+        var admin = await api.TokenForAsync(Role.Admin);
+        async Task<Otherix.Api.Nodes.Node> NodeAsync() => await TestApi.ReadAsync<Otherix.Api.Nodes.Node>(await api.GetAsync("/v1/nodes/node-a", admin));
+        var before = await NodeAsync();
+
+        (await api.PostAsync("/v1/vms", new { name = "web", image_url = "http://127.0.0.1:9/x.qcow2", arch = "amd64", vcpus = 2, memory_mb = 512 }, admin)).Dispose();
+        var placed = await NodeAsync();
+        await NodeTestKit.HeartbeatAsync(api, cert, "node-a");
+        var reported = await NodeAsync();
+
+        Assert.That((before.CpuCoresEffective, before.MemoryEffectiveMib), Is.EqualTo((6, 8000L)));
+        Assert.That((placed.CpuCoresEffective, placed.MemoryEffectiveMib), Is.EqualTo((4, 7488L)), "the new VM is not in the heartbeat's figures yet");
+        Assert.That((reported.CpuCoresEffective, reported.MemoryEffectiveMib), Is.EqualTo((6, 8000L)), "the next heartbeat is taken as it is");
+    }
+
+    [Test]
     public async Task Create_ChecksEveryFieldAtOnce()
     {
         await using var api = await StartWithNodeAsync("node-a");
