@@ -176,3 +176,36 @@ internal static class Prompt
         }
     }
 }
+
+/// <summary><c>--limit</c>, <c>--cursor</c> and <c>--show-ids</c> of a list command, and its table.</summary>
+internal sealed record ListPaging(Option<int> Limit, Option<string?> Cursor, Option<bool> ShowIds)
+{
+    /// <summary>The three options, added to <paramref name="list"/>.</summary>
+    public static ListPaging AddTo(Command list)
+    {
+        var paging = new ListPaging(
+            new Option<int>("--limit") { Description = "Rows per page, 1..200", DefaultValueFactory = _ => 20 },
+            new Option<string?>("--cursor") { Description = "Continue after a previous page (its next_cursor)" },
+            new Option<bool>("--show-ids") { Description = "Add the ID column" });
+        list.Options.Add(paging.Limit);
+        list.Options.Add(paging.Cursor);
+        list.Options.Add(paging.ShowIds);
+        return paging;
+    }
+
+    /// <summary><c>limit=…[&amp;cursor=…]</c>.</summary>
+    public string Query(ParseResult parse) =>
+        $"limit={parse.GetValue(Limit)}{(parse.GetValue(Cursor) is { } cursor ? $"&cursor={Uri.EscapeDataString(cursor)}" : "")}";
+
+    /// <summary>The table (IDs first with <c>--show-ids</c>), then <c>next_cursor: …</c> when there is another page.</summary>
+    public async Task WriteAsync(ParseResult parse, string[] headers, IEnumerable<(Guid Id, string[] Cells)> rows, string? nextCursor)
+    {
+        var output = parse.InvocationConfiguration.Output;
+        var ids = parse.GetValue(ShowIds);
+        await Table.WriteAsync(output, ids ? ["ID", .. headers] : headers, rows.Select(r => ids ? [r.Id.ToString(), .. r.Cells] : r.Cells).ToList());
+        if (nextCursor is not null)
+        {
+            await output.WriteLineAsync($"next_cursor: {nextCursor}");
+        }
+    }
+}

@@ -25,19 +25,20 @@ internal static class FleetCommands
         var architecture = new Option<string?>("--architecture") { Description = "amd64 or arm64" };
         var status = new Option<string?>("--status") { Description = "pending, ready or unreachable" };
         var list = new Command("list", "List nodes.\nExample: otherix node list --status ready") { architecture, status };
+        var nodePaging = ListPaging.AddTo(list);
         list.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
             var query = string.Join("&", new[] { ("architecture", parse.GetValue(architecture)), ("status", parse.GetValue(status)) }
-                .Where(q => q.Item2 is not null).Select(q => $"{q.Item1}={Uri.EscapeDataString(q.Item2!)}").Prepend("limit=200"));
+                .Where(q => q.Item2 is not null).Select(q => $"{q.Item1}={Uri.EscapeDataString(q.Item2!)}").Prepend(nodePaging.Query(parse)));
             if (await CliOutput.FormatAsync(parse, globals, client, $"/v1/nodes?{query}", ct))
             {
                 return;
             }
 
             var page = await client.SendAsync<ListResponse<NodeSummary>>(HttpMethod.Get, $"/v1/nodes?{query}", null, ct);
-            await Table.WriteAsync(parse.InvocationConfiguration.Output, NodeHeaders,
-                page.Data.Select(n => new[] { n.Name, n.Architecture, n.Status, n.Cordoned ? "yes" : "no", CliOutput.Age(n.CreatedAt) }).ToList());
+            await nodePaging.WriteAsync(parse, NodeHeaders,
+                page.Data.Select(n => (n.Id, new[] { n.Name, n.Architecture, n.Status, n.Cordoned ? "yes" : "no", CliOutput.Age(n.CreatedAt) })), page.Meta.NextCursor);
         }));
         node.Subcommands.Add(list);
 
@@ -88,20 +89,21 @@ internal static class FleetCommands
         var pool = new Command("pool", "Storage pools (one instance per node).");
         var nodeFilter = new Option<string?>("--node") { Description = "Only this node's instances" };
         var list = new Command("list", "List pool instances.\nExample: otherix pool list --node node-a") { nodeFilter };
+        var poolPaging = ListPaging.AddTo(list);
         list.SetAction((parse, ct) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
-            var path = $"/v1/storage-pools?limit=200{(parse.GetValue(nodeFilter) is { } n ? $"&node={Uri.EscapeDataString(n)}" : "")}";
+            var path = $"/v1/storage-pools?{poolPaging.Query(parse)}{(parse.GetValue(nodeFilter) is { } n ? $"&node={Uri.EscapeDataString(n)}" : "")}";
             if (await CliOutput.FormatAsync(parse, globals, client, path, ct, Manifests.OfPools))
             {
                 return;
             }
 
             var page = await client.SendAsync<ListResponse<StoragePool>>(HttpMethod.Get, path, null, ct);
-            await Table.WriteAsync(parse.InvocationConfiguration.Output, PoolHeaders, page.Data.Select(p => new[]
+            await poolPaging.WriteAsync(parse, PoolHeaders, page.Data.Select(p => (p.Id, new[]
             {
                 p.Name, p.Node, p.Type, p.Path, p.ReconciliationStatus, Available(p), p.IsClusterDefault ? "yes" : "", CliOutput.Age(p.CreatedAt),
-            }).ToList());
+            })), page.Meta.NextCursor);
         }));
         pool.Subcommands.Add(list);
 

@@ -21,7 +21,7 @@ internal static class VmCommands
         ["reset"] = "Hard-reset a VM (like the reset button)",
     };
 
-    private static readonly string[] ListHeaders = ["ID", "NAME", "STATUS", "POOL", "IMAGE"];
+    private static readonly string[] ListHeaders = ["NAME", "STATUS", "POOL", "IMAGE"];
 
     public static Command Build(CliApp.Globals globals, IDictionary environment, HttpMessageHandler? handler)
     {
@@ -75,29 +75,20 @@ internal static class VmCommands
         vm.Subcommands.Add(create);
 
         // vm list
-        var limit = new Option<int>("--limit") { Description = "Rows per page", DefaultValueFactory = _ => 20 };
-        var cursor = new Option<string?>("--cursor") { Description = "Continue after a previous page (its next_cursor)" };
-        var showIds = new Option<bool>("--show-ids") { Description = "Add the ID column" };
-        var list = new Command("list", "List VMs (a page at a time: --limit, then --cursor with the printed next_cursor).\nExample: otherix vm list --limit 50") { limit, cursor, showIds };
+        var list = new Command("list", "List VMs (a page at a time: --limit, then --cursor with the printed next_cursor).\nExample: otherix vm list --limit 50");
+        var paging = ListPaging.AddTo(list);
         list.SetAction((parse, cancellationToken) => CliOutput.RunAsync(parse, async () =>
         {
             using var client = Connect(parse);
-            var path = $"/v1/vms?limit={parse.GetValue(limit)}{(parse.GetValue(cursor) is { } c ? $"&cursor={Uri.EscapeDataString(c)}" : "")}";
-            var output = parse.InvocationConfiguration.Output;
+            var path = $"/v1/vms?{paging.Query(parse)}";
             if (await CliOutput.FormatAsync(parse, globals, client, path, cancellationToken, Manifests.OfVms))
             {
                 return;
             }
 
             var page = await client.SendAsync<ListResponse<Vm>>(HttpMethod.Get, path, null, cancellationToken);
-            var rows = page.Data.Select(v => new[] { v.Id.ToString(), v.Name, v.Status.Phase, v.Pool, Path.GetFileName(new Uri(v.ImageUrl).AbsolutePath) }).ToList();
-            var headers = ListHeaders;
-            var skip = parse.GetValue(showIds) ? 0 : 1;
-            await Table.WriteAsync(output, headers.Skip(skip).ToArray(), rows.Select(r => r.Skip(skip).ToArray()).ToList());
-            if (page.Meta.NextCursor is { } next)
-            {
-                await output.WriteLineAsync($"next_cursor: {next}");
-            }
+            await paging.WriteAsync(parse, ListHeaders,
+                page.Data.Select(v => (v.Id, new[] { v.Name, v.Status.Phase, v.Pool, Path.GetFileName(new Uri(v.ImageUrl).AbsolutePath) })), page.Meta.NextCursor);
         }));
         vm.Subcommands.Add(list);
 

@@ -43,8 +43,9 @@ public sealed class CliOutputTests
         ["/v1/vms/demo-vm"] = DemoVm,
         ["/v1/vms?limit=20"] = new ListResponse<Vm>([DemoVm], new ListMeta("c-next")),
         ["/v1/storage-pools/fast"] = new PoolConceptView("fast", "local_dir", false, [Pool("node-a", "/srv/pools/fast", "b1"), Pool("node-b", "/srv/pools/fast", "b2")]),
+        ["/v1/storage-pools?limit=1&cursor=c-1"] = new ListResponse<StoragePool>([Pool("node-b", "/srv/b", "b2")], new ListMeta("c-2")),
         ["/v1/nodes/node-a"] = """{"name":"node-a","cpu_cores_available":6,"cpu_cores_effective":4,"memory_available_mib":8000,"memory_effective_mib":8000}""",
-        ["/v1/storage-pools?limit=200"] = new ListResponse<StoragePool>([Pool("node-a", "/srv/a", "b1"), Pool("node-b", "/srv/b", "b2")], new ListMeta(null)),
+        ["/v1/storage-pools?limit=20"] = new ListResponse<StoragePool>([Pool("node-a", "/srv/a", "b1"), Pool("node-b", "/srv/b", "b2")], new ListMeta(null)),
     };
 
     private static (int Exit, string Out, string Err) Run(params string[] args) => RunWith(new Router(Answers), args);
@@ -152,6 +153,14 @@ public sealed class CliOutputTests
         Assert.That(lines[1], Does.StartWith("fast  node-a  local_dir  /srv/a  ready   80.0GiB (effective 70.0GiB free)  "));
         Assert.That(lines[2], Does.Match(@"^fast  node-b  local_dir  /srv/b  ready   80.0GiB\s+\d+[smhd]$"), "no suffix when nothing is pending");
         Assert.That(lines[1], Does.Match(@"\s\d+[smhd]$"), "AGE humanized");
+    }
+
+    [Test]
+    public void PoolList_Pages_WithIdsOnRequest()
+    {
+        var output = Run("pool", "list", "--limit", "1", "--cursor", "c-1", "--show-ids").Out;
+
+        Assert.That(output, Does.Match(@"^ID\s+NAME\s+NODE\s+TYPE\s+PATH\s+STATUS\s+AVAILABLE\s+DEFAULT\s+AGE\n01a2424c-0000-7000-8000-0000000000b2  fast  node-b  .*\nnext_cursor: c-2\n$"));
     }
 
     [Test]
