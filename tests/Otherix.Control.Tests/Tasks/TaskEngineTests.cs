@@ -187,8 +187,8 @@ public sealed class TaskEngineTests
         Assert.That(api.Store.Tasks.Claim("someone-else", later, later.AddSeconds(30)), Is.Not.Null);
         time.Advance(TimeSpan.FromSeconds(10)); // this worker's renewal finds the lease gone
 
-        await Otherix.Testing.Poll.UntilAsync(() => Task.FromResult(handler.Runs), _ => api.Store.Tasks.Find(task.Id)!.LeaseOwner == "someone-else", TimeSpan.FromSeconds(5), "lease");
-        await Task.Delay(200);
+        Assert.That(await handler.Ended.Task.WaitAsync(TimeSpan.FromSeconds(10)), Is.True, "the handler's token was cancelled");
+        await Task.Delay(200); // room for a wrong write after the handler returned; none may come
         Assert.That(api.Store.Tasks.Find(task.Id)!.Status, Is.EqualTo(TaskState.Running), "the old worker did not record an outcome");
         Assert.That(api.Store.Tasks.Find(task.Id)!.LeaseOwner, Is.EqualTo("someone-else"));
     }

@@ -13,6 +13,9 @@ internal sealed class GatedHandler(string type = "test.gated") : ITaskHandler
 
     public int Runs;
 
+    /// <summary>Completes when a run ends: true if it ended because its token was cancelled.</summary>
+    public TaskCompletionSource<bool> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public Func<TaskContext, Task>? Body { get; init; }
 
     public void Release() => _release.TrySetResult();
@@ -22,10 +25,17 @@ internal sealed class GatedHandler(string type = "test.gated") : ITaskHandler
         Interlocked.Increment(ref Runs);
         Started.TrySetResult(context.Id);
         context.ReportProgress(50);
-        await _release.Task.WaitAsync(cancellationToken);
-        if (Body is not null)
+        try
         {
-            await Body(context);
+            await _release.Task.WaitAsync(cancellationToken);
+            if (Body is not null)
+            {
+                await Body(context);
+            }
+        }
+        finally
+        {
+            Ended.TrySetResult(cancellationToken.IsCancellationRequested);
         }
     }
 }
