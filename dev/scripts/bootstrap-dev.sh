@@ -12,5 +12,5 @@ fi
 if [ "$(id -u)" = 0 ]; then tools/host/setup.sh; else sudo tools/host/setup.sh; fi
 make -s build-agent
 mkdir -p "$AGENT_DIR"
-[ -f "$AGENT_DIR/agent.yaml" ] || write_agent_config /var/lib/otherix
+[ -f "$AGENT_DIR/agent.yaml" ] || write_agent_config "$DEV_STATE_DIR"
 say "agent staged: ${AGENT_DIR#"$OTX_ROOT"/}/agent.yaml; make seed-dev joins and starts it"

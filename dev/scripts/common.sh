@@ -26,6 +26,8 @@ DEV_AGENT_CP_URL=${OTHERIX_BOOTSTRAP__CP_URL:-https://127.0.0.1:8443}
 DEV_NODE=${OTHERIX_DEV_NODE:-node-dev}
 DEV_AGENT_LISTEN=${OTHERIX_DEV_AGENT_LISTEN:-127.0.0.1:9443}
 DEV_FILES_LISTEN=${OTHERIX_DEV_FILES_LISTEN:-127.0.0.1:8090}
+# The agent's state (certs/, vms/): the system place as root, the seed's user-mode place otherwise.
+if [ "$(id -u)" = 0 ]; then DEV_STATE_DIR=/var/lib/otherix; else DEV_STATE_DIR=$HOME/.config/otherix; fi
 
 # need FILE...: each must be an executable (bin/ is built by make bin).
 need() {
@@ -38,11 +40,15 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 has_systemd() { [ -d /run/systemd/system ] && [ "${OTHERIX_DEV_NO_SYSTEMD:-}" != 1 ]; }
 
+# System units as root, user units (systemctl --user) otherwise.
+systemd_scope=()
+[ "$(id -u)" = 0 ] || systemd_scope=(--user)
+
 # Is the process named $1 running (by its PID file or unit)?
 service_running() {
   local name=$1 pid
   if has_systemd; then
-    systemctl is-active --quiet "otherix-dev-$name"
+    systemctl "${systemd_scope[@]}" is-active --quiet "otherix-dev-$name"
     return
   fi
   [ -f "$RUN_DIR/$name.pid" ] || return 1
@@ -59,9 +65,9 @@ start_service() {
   fi
   mkdir -p "$RUN_DIR" "$LOG_DIR"
   if has_systemd; then
-    systemd-run --quiet --collect --unit "otherix-dev-$name" --property Restart=on-failure \
+    systemd-run "${systemd_scope[@]}" --quiet --collect --unit "otherix-dev-$name" --property Restart=on-failure \
       --working-directory "$OTX_ROOT" "$@"
-    say "$name started as systemd unit otherix-dev-$name (journalctl -u otherix-dev-$name -f)"
+    say "$name started as systemd unit otherix-dev-$name (journalctl ${systemd_scope[*]} -u otherix-dev-$name -f)"
     return
   fi
   # setsid: a session (and process group) of its own, so stopping reaches the loop and its child.
@@ -84,8 +90,8 @@ start_service() {
 stop_service() {
   local name=$1 pid
   if has_systemd; then
-    if systemctl is-active --quiet "otherix-dev-$name"; then
-      systemctl stop "otherix-dev-$name" && say "$name stopped"
+    if systemctl "${systemd_scope[@]}" is-active --quiet "otherix-dev-$name"; then
+      systemctl "${systemd_scope[@]}" stop "otherix-dev-$name" && say "$name stopped"
     else
       say "$name was not running"
     fi

@@ -33,7 +33,7 @@ if [ "$(uname -s)" = Darwin ]; then
   fi
 else
   mkdir -p "$AGENT_DIR"
-  [ -f "$AGENT_DIR/agent.yaml" ] || write_agent_config /var/lib/otherix
+  [ -f "$AGENT_DIR/agent.yaml" ] || write_agent_config "$DEV_STATE_DIR"
   state_dir=$(awk -F': *' '$1 == "state_dir" { print $2 }' "$AGENT_DIR/agent.yaml")
   if [ -f "$state_dir/certs/agent.crt" ]; then
     say "the agent holds its certificate already ($state_dir/certs): no join token needed"
