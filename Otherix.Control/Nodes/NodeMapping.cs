@@ -16,7 +16,7 @@ internal static class NodeMapping
     /// </summary>
     public static Node ToApi(this NodeRecord n, IStateStore store)
     {
-        var unreported = store.Vms.OnNode(n.Name).Where(v => n.LastHeartbeatAt is null || v.CreatedAt > n.LastHeartbeatAt).ToList();
+        var unreported = Vms.Placement.PlacedSince(store, n.Name, n.LastHeartbeatAt).ToList();
         return new(
             n.Id, n.Name, n.Architecture, n.AdvertisedEndpoint, StatusName(n.Status), n.CordonedAt is not null, UserMapping.Utc(n.CordonedAt),
             UserMapping.Utc(n.LastHeartbeatAt), n.AgentVersion, n.Facts.CpuCoresTotal, n.Facts.CpuCoresAvailable,

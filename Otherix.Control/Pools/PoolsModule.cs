@@ -62,19 +62,8 @@ public sealed class PoolsModule : ICarterModule
         UserMapping.Utc(p.CreatedAt)!.Value, UserMapping.Utc(p.UpdatedAt)!.Value);
 
     /// <summary>The declared disk sizes of the VMs placed on <paramref name="pool"/> after its last report.</summary>
-    private static long UnreportedDiskBytes(IStateStore store, PoolRecord pool)
-    {
-        long bytes = 0;
-        Guid? after = null;
-        do
-        {
-            var page = store.Vms.List(new VmFilter(Pool: pool.Name, Node: pool.NodeName), after, Paging.MaxLimit);
-            bytes += page.Items.Where(v => pool.ReportedAt is null || v.CreatedAt > pool.ReportedAt).Sum(v => (long)(v.DiskGib ?? 0) << 30);
-            after = page.After;
-        }
-        while (after is not null);
-        return bytes;
-    }
+    private static long UnreportedDiskBytes(IStateStore store, PoolRecord pool) =>
+        Vms.Placement.PlacedSince(store, pool.NodeName, pool.ReportedAt).Where(v => v.Pool == pool.Name).Sum(v => (long)(v.DiskGib ?? 0) << 30);
 
     private static IResult List(HttpContext context, IStateStore store)
     {

@@ -11,6 +11,16 @@ namespace Otherix.Control.Vms;
 /// </summary>
 public static class Placement
 {
+    /// <summary>
+    /// The VMs placed on <paramref name="node"/> after <paramref name="reportedAt"/> (all of them when it
+    /// is null): what a heartbeat or pool report taken then cannot include yet (the <c>*_effective</c> figures).
+    /// </summary>
+    public static IEnumerable<VmRecord> PlacedSince(IStateStore store, string node, DateTime? reportedAt)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.Vms.OnNode(node).Where(v => reportedAt is null || v.CreatedAt > reportedAt);
+    }
+
     /// <summary>The node for a VM, or a 409 explaining why none fits.</summary>
     public static string Choose(IStateStore store, string pool, string arch, int vcpus, int memoryMib, string? nodeHint)
     {
