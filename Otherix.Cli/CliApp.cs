@@ -135,8 +135,12 @@ public static class CliApp
             throw new CliException("usage: no token configured: pass --token, set OTHERIX_API_TOKEN (a login access token or an otx_ API token), or run otherix config add cluster");
         }
 
-        return ApiClient.Create(uri, token, handler, RequestTimeout(parse, globals), parse.GetValue(globals.Debug) ? parse.InvocationConfiguration.Error : null);
+        return ClientFor(parse, globals, uri, token, handler);
     }
+
+    /// <summary>A client for <paramref name="endpoint"/> with this command line's <c>--request-timeout</c> and <c>--debug</c>.</summary>
+    internal static ApiClient ClientFor(ParseResult parse, Globals globals, Uri endpoint, string token, HttpMessageHandler? handler) =>
+        ApiClient.Create(endpoint, token, handler, RequestTimeout(parse, globals), parse.GetValue(globals.Debug) ? parse.InvocationConfiguration.Error : null);
 
     /// <summary><c>--request-timeout</c>.</summary>
     internal static TimeSpan RequestTimeout(ParseResult parse, Globals globals) =>

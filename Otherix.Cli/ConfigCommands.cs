@@ -61,11 +61,9 @@ internal static class ConfigCommands
                 throw new CliException($"usage: server \"{serverUrl}\" is not an http:// or https:// URL");
             }
 
-            var timeout = CliApp.RequestTimeout(parse, globals);
-            var debug = parse.GetValue(globals.Debug) ? error : null;
-            using var anonymous = ApiClient.Create(uri, "", handler, timeout, debug);
+            using var anonymous = CliApp.ClientFor(parse, globals, uri, "", handler);
             var session = await anonymous.SendAsync<LoginResponse>(HttpMethod.Post, "/v1/auth/login", new LoginRequest { Email = email, Password = secret }, cancellationToken);
-            using var client = ApiClient.Create(uri, session.AccessToken, handler, timeout, debug);
+            using var client = CliApp.ClientFor(parse, globals, uri, session.AccessToken, handler);
             var token = await client.SendAsync<CreatedApiToken>(HttpMethod.Post, "/v1/users/me/api-tokens", new CreateApiTokenRequest
             {
                 Name = $"otherix-cli {entryName}", Description = $"otherix config add cluster on {System.Net.Dns.GetHostName()}",

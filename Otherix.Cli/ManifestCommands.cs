@@ -190,8 +190,7 @@ internal static class ManifestCommands
                 return $"{resource.Label} created task={accepted.TaskId} status={accepted.Status}";
             }
 
-            var task = await TaskWaiter.WaitAsync(client, accepted.TaskId, TaskWaiter.Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, ct);
-            var phase = (await client.SendAsync<Otherix.Api.Vms.Vm>(HttpMethod.Get, $"/v1/vms/{resource.Name}", null, ct)).Status.Phase;
+            var (task, phase) = await TaskWaiter.WaitForVmAsync(client, accepted.TaskId, resource.Name, TaskWaiter.Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, ct);
             return $"{resource.Label} {phase} task={task.Id}";
         });
     }

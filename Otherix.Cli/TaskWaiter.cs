@@ -16,6 +16,15 @@ internal static class TaskWaiter
             ? value
             : throw new CliException($"usage: --wait-timeout \"{parse.GetValue(option)}\" is not a duration (e.g. 90s, 5m)");
 
+    /// <summary>Waits for a VM's task (<see cref="WaitAsync"/>), then reads the phase the VM ended in.</summary>
+    public static async Task<(TaskInfo Task, string Phase)> WaitForVmAsync(
+        ApiClient client, Guid taskId, string vm, TimeSpan timeout, TextWriter progress, CancellationToken cancellationToken)
+    {
+        var task = await WaitAsync(client, taskId, timeout, progress, cancellationToken);
+        var current = await client.SendAsync<Otherix.Api.Vms.Vm>(HttpMethod.Get, $"/v1/vms/{vm}", null, cancellationToken);
+        return (task, current.Status.Phase);
+    }
+
     /// <summary>
     /// Polls the task (0.5 s, growing to 3 s) until it ends. On a terminal one status line is redrawn in
     /// place (with the percentage when the task reports one, e.g. an image download); otherwise a line is

@@ -67,8 +67,7 @@ internal static class VmCommands
             await output.WriteLineAsync($"created task={accepted.TaskId} status={accepted.Status}");
             if (parse.GetValue(wait))
             {
-                var task = await TaskWaiter.WaitAsync(client, accepted.TaskId, TaskWaiter.Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
-                var phase = (await client.SendAsync<Vm>(HttpMethod.Get, $"/v1/vms/{name}", null, cancellationToken)).Status.Phase;
+                var (task, phase) = await TaskWaiter.WaitForVmAsync(client, accepted.TaskId, name, TaskWaiter.Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
                 await output.WriteLineAsync($"vm {phase} task={task.Id}");
             }
         }));
@@ -169,8 +168,7 @@ internal static class VmCommands
                 await output.WriteLineAsync($"{verb} task={accepted.TaskId} status={accepted.Status}");
                 if (parse.GetValue(wait))
                 {
-                    var task = await TaskWaiter.WaitAsync(client, accepted.TaskId, TaskWaiter.Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
-                    var phase = (await client.SendAsync<Vm>(HttpMethod.Get, $"/v1/vms/{name}", null, cancellationToken)).Status.Phase;
+                    var (task, phase) = await TaskWaiter.WaitForVmAsync(client, accepted.TaskId, name, TaskWaiter.Timeout(parse, waitTimeout), parse.InvocationConfiguration.Error, cancellationToken);
                     await output.WriteLineAsync($"vm {phase} task={task.Id}");
                 }
             }));
