@@ -12,9 +12,7 @@ public sealed class CompletionTests
     public async Task Bash_CompletesCommandsAndFixedValues(string line, string expected)
     {
         using var dir = new TempDirectory("otx-completion-");
-        var wrapper = Path.Combine(dir.Path, "otherix");
-        await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec dotnet {Path.Combine(AppContext.BaseDirectory, "otherix.dll")} \"$@\"\n");
-        File.SetUnixFileMode(wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        ChildProcess.WriteLauncher(dir.Path, "otherix", "otherix.dll");
         var words = line.Split(' ');
         var script = $"""
             export PATH="{dir.Path}:$PATH"

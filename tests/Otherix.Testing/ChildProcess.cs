@@ -122,6 +122,18 @@ public sealed class ChildProcess : IDisposable
         return new ChildProcess(process, rawOutput);
     }
 
+    /// <summary>
+    /// Writes an executable <c>&lt;directory&gt;/&lt;name&gt;</c> that runs <c>dotnet &lt;dll&gt;</c> (a program of ours next
+    /// to the tests) with its arguments, for scripts that call the program by name; returns its path.
+    /// </summary>
+    public static string WriteLauncher(string directory, string name, string dll)
+    {
+        var launcher = Path.Combine(directory, name);
+        File.WriteAllText(launcher, $"#!/bin/sh\nexec dotnet {Path.Combine(AppContext.BaseDirectory, dll)} \"$@\"\n");
+        File.SetUnixFileMode(launcher, (UnixFileMode)0b111_101_101);
+        return launcher;
+    }
+
     /// <summary>Writes <paramref name="bytes"/> to its stdin (see <c>keepInput</c>).</summary>
     public async Task WriteInputAsync(params byte[] bytes)
     {

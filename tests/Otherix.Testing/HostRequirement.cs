@@ -31,4 +31,12 @@ public static class HostRequirement
 
         Assert.Ignore(message);
     }
+
+    /// <summary><see cref="Require"/> for programs that must be on the PATH (tools/host/setup.sh installs them).</summary>
+    public static void RequireTools(params string[] tools)
+    {
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':');
+        var missing = tools.Where(t => !path.Any(d => File.Exists(Path.Combine(d, t)))).ToList();
+        Require("tools not installed", missing.Count == 0 ? null : $"{string.Join(", ", missing)} not on the PATH (tools/host/setup.sh installs them)");
+    }
 }

@@ -36,6 +36,20 @@ public static class LibvirtHost
         await Poll.UntilAsync(() => Task.FromResult(Probe(SystemUri)), reason => reason is null, TimeSpan.FromSeconds(30), "libvirtd answering again");
     }
 
+    /// <summary>
+    /// Removes with plain virsh, whatever state they are in, the domains and pools Otherix made for the
+    /// given names (<c>otx-&lt;name&gt;</c>); what is already gone is no error.
+    /// </summary>
+    public static async Task RemoveOtherixObjectsAsync(IEnumerable<string> domains, IEnumerable<string> pools)
+    {
+        var commands = domains.SelectMany(d => new[] { new[] { "destroy", $"otx-{d}" }, ["undefine", $"otx-{d}", "--remove-all-storage"] })
+            .Concat(pools.SelectMany(p => new[] { new[] { "pool-destroy", $"otx-{p}" }, ["pool-undefine", $"otx-{p}"] }));
+        foreach (var args in commands)
+        {
+            await CommandRunner.RunAsync("virsh", new[] { "-c", SystemUri }.Concat(args), TimeSpan.FromSeconds(30));
+        }
+    }
+
     /// <summary>Null when <paramref name="uri"/> answers <c>virsh version</c>; otherwise the reason.</summary>
     public static string? Probe(string uri)
     {

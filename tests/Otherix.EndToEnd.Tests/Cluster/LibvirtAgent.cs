@@ -69,12 +69,7 @@ internal sealed class LibvirtAgent : IAsyncDisposable
         await Process.StopAsync(TimeSpan.FromSeconds(30));
         TestContext.Out.WriteLine(Process.Output);
         Process.Dispose();
-        var commands = Domains.SelectMany(d => new[] { new[] { "destroy", $"otx-{d}" }, ["undefine", $"otx-{d}", "--remove-all-storage"] })
-            .Concat(Pools.SelectMany(p => new[] { new[] { "pool-destroy", $"otx-{p}" }, ["pool-undefine", $"otx-{p}"] }));
-        foreach (var args in commands)
-        {
-            await CommandRunner.RunAsync("virsh", new[] { "-c", LibvirtHost.SystemUri }.Concat(args), TimeSpan.FromSeconds(30));
-        }
+        await LibvirtHost.RemoveOtherixObjectsAsync(Domains, Pools);
     }
 
     private ChildProcess Launch() => ChildProcess.Start("otherix-agent.dll", ["--config", Config], new Dictionary<string, string>());

@@ -13,13 +13,10 @@ public sealed class DeployFilesTests
 {
     private static string Repo(params string[] parts) => Path.Combine([RepoLayout.Root, .. parts]);
 
-    private static void RequireTool(string tool) =>
-        HostRequirement.Require($"{tool} not installed", File.Exists($"/usr/bin/{tool}") ? null : $"/usr/bin/{tool} is missing (tools/host/setup.sh installs it)");
-
     [Test]
     public async Task ShellScripts_PassShellcheck()
     {
-        RequireTool("shellcheck");
+        HostRequirement.RequireTools("shellcheck");
         var scripts = new[] { "dev/scripts", "tools" }
             .SelectMany(d => Directory.GetFiles(Repo(d), "*.sh", SearchOption.AllDirectories))
             .Append(Repo(".ci", "run"))
@@ -38,7 +35,7 @@ public sealed class DeployFilesTests
     [TestCase("user/otherix-agent.service", "otherix-agent.dll")]
     public async Task SystemdUnits_PassSystemdAnalyzeVerify(string unit, string program)
     {
-        RequireTool("systemd-analyze");
+        HostRequirement.RequireTools("systemd-analyze");
         using var dir = new TempDirectory("otx-units-");
 
         // The binary paths are the installed ones; point them at a real executable so verify checks the rest.

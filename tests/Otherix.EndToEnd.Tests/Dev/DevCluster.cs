@@ -47,18 +47,16 @@ internal sealed class DevCluster : IAsyncDisposable
     {
         LibvirtHost.RequireSystem();
         RepoLayout.RequireFixtureImage();
-        HostRequirement.Require("tools of the dev scripts", new[] { "jq", "curl", "busybox", "setsid" }.FirstOrDefault(t => !OnPath(t)) is { } missing ? $"{missing} is not installed (tools/host/setup.sh)" : null);
+        HostRequirement.RequireTools("jq", "curl", "busybox", "setsid");
 
         // qemu must traverse the state and pool directories.
         var dir = new TempDirectory("/var/tmp", "otx-dev-", (UnixFileMode)0b111_101_101);
         var pool = $"devp-{Guid.NewGuid().ToString("N")[..6]}";
         var (apiPort, agentListener, agentPort, filesPort) = (TestCluster.FreePort(), TestCluster.FreePort(), TestCluster.FreePort(), TestCluster.FreePort());
         var bin = Directory.CreateDirectory(Path.Combine(dir.Path, "bin")).FullName;
-        foreach (var (name, dll) in new[] { ("otherix", "otherix.dll"), ("otherix-api", "otherix-api.dll"), ("otherix-agent", "otherix-agent.dll") })
+        foreach (var name in new[] { "otherix", "otherix-api", "otherix-agent" })
         {
-            var wrapper = Path.Combine(bin, name);
-            await File.WriteAllTextAsync(wrapper, $"#!/bin/sh\nexec dotnet {Path.Combine(AppContext.BaseDirectory, dll)} \"$@\"\n");
-            File.SetUnixFileMode(wrapper, (UnixFileMode)0b111_101_101);
+            ChildProcess.WriteLauncher(bin, name, name + ".dll");
         }
 
         var apiConfig = Path.Combine(dir.Path, "api.yaml");
@@ -138,16 +136,7 @@ internal sealed class DevCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await ScriptAsync("dev-stop.sh");
-        var commands = Domains.SelectMany(d => new[] { new[] { "destroy", $"otx-{d}" }, ["undefine", $"otx-{d}", "--remove-all-storage"] })
-            .Concat([["pool-destroy", $"otx-{Pool}"], ["pool-undefine", $"otx-{Pool}"]]);
-        foreach (var args in commands)
-        {
-            await CommandRunner.RunAsync("virsh", new[] { "-c", LibvirtHost.SystemUri }.Concat(args), TimeSpan.FromSeconds(30));
-        }
-
+        await LibvirtHost.RemoveOtherixObjectsAsync(Domains, [Pool]);
         _dir.Dispose();
     }
-
-    private static bool OnPath(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
 }
