@@ -11,7 +11,7 @@ if [ "$(uname -s)" = Darwin ]; then
   exec dev/scripts/lima.sh clean
 fi
 "$OTX_ROOT/dev/scripts/dev-stop.sh"
-state_dir=$(awk -F': *' '$1 == "state_dir" { print $2 }' "$AGENT_DIR/agent.yaml" 2>/dev/null || true)
+state_dir=$(agent_state_dir)
 if [ -n "$state_dir" ] && [ -d "$state_dir/certs" ]; then
   rm -rf "$state_dir/certs"
   say "removed the agent's certificate ($state_dir/certs)"

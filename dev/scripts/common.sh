@@ -130,5 +130,12 @@ write_agent_config() {
     "control_plane:" "  heartbeat_interval: 15s" > "$AGENT_DIR/agent.yaml"
 }
 
+# agent_state_dir: state_dir from the dev agent's agent.yaml (empty when there is none).
+agent_state_dir() { awk -F': *' '$1 == "state_dir" { print $2 }' "$AGENT_DIR/agent.yaml" 2>/dev/null || true; }
+
+# node_json / node_ready: the dev node as the control plane sees it.
+node_json() { otx node get "$DEV_NODE" -o json </dev/null 2>/dev/null; }
+node_ready() { [ "$(node_json | jq -r .status)" = ready ]; }
+
 # The CLI against the dev cluster, whatever the caller's environment says.
 otx() { env -u OTHERIX_SERVER -u OTHERIX_API_TOKEN "$CLI" "$@"; }

@@ -11,5 +11,4 @@ fi
 [ "${OTHERIX_DEV_SKIP_BUILD:-}" = 1 ] || make -s build-agent
 stop_service agent
 start_service agent "$AGENT" serve --config "$AGENT_DIR/agent.yaml"
-node_ready() { [ "$(otx node get "$DEV_NODE" -o json </dev/null | jq -r .status)" = ready ]; }
 wait_for 60 "node $DEV_NODE ready after the redeploy" node_ready || die "node $DEV_NODE is not ready; see ${LOG_DIR#"$OTX_ROOT"/}/agent.log"

@@ -34,7 +34,7 @@ if [ "$(uname -s)" = Darwin ]; then
 else
   mkdir -p "$AGENT_DIR"
   [ -f "$AGENT_DIR/agent.yaml" ] || write_agent_config "$DEV_STATE_DIR"
-  state_dir=$(awk -F': *' '$1 == "state_dir" { print $2 }' "$AGENT_DIR/agent.yaml")
+  state_dir=$(agent_state_dir)
   if [ -f "$state_dir/certs/agent.crt" ]; then
     say "the agent holds its certificate already ($state_dir/certs): no join token needed"
   else
@@ -53,9 +53,7 @@ else
   start_service agent "$AGENT" serve --config "$AGENT_DIR/agent.yaml"
 fi
 
-node_json() { otx node get "$DEV_NODE" -o json </dev/null 2>/dev/null; }
 wait_for 60 "node $DEV_NODE registered" node_json || die "node $DEV_NODE did not appear within 60 s; see ${LOG_DIR#"$OTX_ROOT"/}/agent.log"
-node_ready() { [ "$(node_json | jq -r .status)" = ready ]; }
 wait_for 60 "node $DEV_NODE ready" node_ready || die "node $DEV_NODE is not ready after 60 s; see ${LOG_DIR#"$OTX_ROOT"/}/agent.log"
 default_pool=$(otx cluster get-default-pool </dev/null | sed -n 's/^default-pool: //p')
 pool_ready() { otx pool list --node "$DEV_NODE" -o json </dev/null | jq -e --arg pool "$default_pool" '.data[] | select(.name == $pool and .reconciliation_status == "ready")'; }
