@@ -127,11 +127,14 @@ internal static class ManifestCommands
                 {
                     try
                     {
-                        var answer = await client.SendRawAsync(HttpMethod.Delete, path, null, ct);
                         if (resource.Kind == Vm)
                         {
-                            var accepted = System.Text.Json.JsonSerializer.Deserialize<VmTaskAccepted>(answer, Otherix.Api.Json.ApiJson.Options)!;
+                            var accepted = await client.SendAsync<VmTaskAccepted>(HttpMethod.Delete, path, null, ct);
                             await TaskWaiter.WaitAsync(client, accepted.TaskId, TaskWaiter.Timeout(parse, deleteTimeout), parse.InvocationConfiguration.Error, ct);
+                        }
+                        else
+                        {
+                            await client.SendRawAsync(HttpMethod.Delete, path, null, ct); // 204
                         }
 
                         await output.WriteLineAsync($"{resource.Label}{suffix} deleted");
